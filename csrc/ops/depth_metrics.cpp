@@ -1,0 +1,15 @@
+// Schema of the batched monocular depth metrics (KITTI / NYU protocols, REFERENCE.md section 3).
+//   depth_metrics(pred [N, H, W] metres, gt [N, H, W] metres) -> float64 [N, 10] with columns
+//     abs_rel, sq_rel, rmse, rmse_log, log10, a1, a2, a3, scale, valid
+//   valid pixels: min_depth < gt < max_depth, inside the Garg crop when garg_crop.
+//   order "monodepth2": pred *= median(gt) / median(pred) then clamp to [min_depth, max_depth];
+//   order "s2r"       : clamp first, then scale (no clamp after).
+//   Medians are NumPy's (mean of the two middle values for an even count), over valid pixels.
+//   An image with no valid pixel gets NaN metrics, scale NaN and valid 0.
+#include <torch/library.h>
+
+TORCH_LIBRARY_FRAGMENT(s2rdepth, m) {
+  m.def(
+      "depth_metrics(Tensor pred, Tensor gt, float min_depth=0.001, float max_depth=80.0, "
+      "bool garg_crop=True, bool median_scaling=True, str order=\"monodepth2\") -> Tensor");
+}

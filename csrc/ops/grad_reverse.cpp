@@ -1,0 +1,21 @@
+// Schema of the gradient reversal layer (Ganin & Lempitsky, DANN).
+//   grad_reverse          : forward returns an alias of x (no copy); gradient is -coeff * grad
+//   grad_reverse_backward : the kernel, out = -coeff * grad
+#include <ATen/ATen.h>
+#include <torch/library.h>
+
+TORCH_LIBRARY_FRAGMENT(s2rdepth, m) {
+  m.def("grad_reverse(Tensor(a) x, float coeff=1.0) -> Tensor(a)");
+  m.def("grad_reverse_backward(Tensor grad, float coeff) -> Tensor");
+}
+
+namespace s2rdepth {
+namespace {
+// Below autograd the forward is the identity: hand back a view sharing x's storage.
+at::Tensor grad_reverse_forward(const at::Tensor& x, double coeff) { return x.alias(); }
+}  // namespace
+
+TORCH_LIBRARY_IMPL(s2rdepth, CompositeExplicitAutograd, m) {
+  m.impl("grad_reverse", &grad_reverse_forward);
+}
+}  // namespace s2rdepth

@@ -1,0 +1,17 @@
+// Schema of the depth-gradient-weighted structure regulariser (S2R-DepthNet stage 2, Eq. 1).
+//   structure_loss(structure M_s [N, Cs, H, W], depth D [N, Cd, H, W]) -> 0-dim mean of
+//     |M_s| * w,  w = exp(-beta * g),  g per (n, y, x):
+//       mode "reference": mean_c(|dx D| + |dy D|)   (official code)
+//       mode "paper"    : mean_c(|dx D + dy D|)     (Eq. 1)
+//     dx D(y, x) = D(y, x) - D(y, x + 1), dy D(y, x) = D(y, x) - D(y + 1, x); replicate padding
+//     makes the last column / row difference 0. The mean runs over all N * Cs * H * W entries.
+//   structure_loss_backward : d loss / d structure = grad * sign(M_s) * w / (N * Cs * H * W);
+//     depth is a target and gets no gradient.
+#include <torch/library.h>
+
+TORCH_LIBRARY_FRAGMENT(s2rdepth, m) {
+  m.def("structure_loss(Tensor structure, Tensor depth, float beta=0.001, str mode=\"reference\") -> Tensor");
+  m.def(
+      "structure_loss_backward(Tensor grad, Tensor structure, Tensor depth, float beta, str mode) "
+      "-> Tensor");
+}

@@ -1,0 +1,1 @@
+"""Network architectures of S2R-DepthNet and DA-Monodepth."""
