@@ -16,3 +16,51 @@ TORCH_LIBRARY_FRAGMENT(s2rdepth, m) {
       "adain_backward(Tensor grad_out, Tensor x, Tensor? weight, Tensor mean, Tensor rstd, "
       "bool compute_grad_x=True) -> (Tensor, Tensor, Tensor)");
 }
+
+#include <ATen/core/dispatch/Dispatcher.h>
+
+#include "ops/ops.h"
+
+namespace s2rdepth {
+namespace ops {
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> adain_forward(
+    const at::Tensor& x, const std::optional<at::Tensor>& weight,
+    const std::optional<at::Tensor>& bias, double eps) {
+  static auto op = c10::Dispatcher::singleton()
+                       .findSchemaOrThrow("s2rdepth::adain_forward", "")
+                       .typed<decltype(adain_forward)>();
+  return op.call(x, weight, bias, eps);
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> adain_backward(
+    const at::Tensor& grad_out, const at::Tensor& x, const std::optional<at::Tensor>& weight,
+    const at::Tensor& mean, const at::Tensor& rstd, bool compute_grad_x) {
+  static auto op = c10::Dispatcher::singleton()
+                       .findSchemaOrThrow("s2rdepth::adain_backward", "")
+                       .typed<decltype(adain_backward)>();
+  return op.call(grad_out, x, weight, mean, rstd, compute_grad_x);
+}
+
+at::Tensor adain(const at::Tensor& x, const std::optional<at::Tensor>& weight,
+                 const std::optional<at::Tensor>& bias, double eps) {
+  static auto op = c10::Dispatcher::singleton()
+                       .findSchemaOrThrow("s2rdepth::adain", "")
+                       .typed<decltype(adain)>();
+  return op.call(x, weight, bias, eps);
+}
+
+namespace {
+// Without autograd (inference, fake tensors) adain is its forward kernel's first output.
+at::Tensor adain_composite(const at::Tensor& x, const std::optional<at::Tensor>& weight,
+                           const std::optional<at::Tensor>& bias, double eps) {
+  return std::get<0>(adain_forward(x, weight, bias, eps));
+}
+}  // namespace
+
+TORCH_LIBRARY_IMPL(s2rdepth, CompositeExplicitAutograd, m) {
+  m.impl("adain", &adain_composite);
+}
+
+}  // namespace ops
+}  // namespace s2rdepth

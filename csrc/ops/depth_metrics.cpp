@@ -13,3 +13,22 @@ TORCH_LIBRARY_FRAGMENT(s2rdepth, m) {
       "depth_metrics(Tensor pred, Tensor gt, float min_depth=0.001, float max_depth=80.0, "
       "bool garg_crop=True, bool median_scaling=True, str order=\"monodepth2\") -> Tensor");
 }
+
+#include <ATen/core/dispatch/Dispatcher.h>
+
+#include "ops/ops.h"
+
+namespace s2rdepth {
+namespace ops {
+
+at::Tensor depth_metrics(const at::Tensor& pred, const at::Tensor& gt, double min_depth,
+                         double max_depth, bool garg_crop, bool median_scaling,
+                         c10::string_view order) {
+  static auto op = c10::Dispatcher::singleton()
+                       .findSchemaOrThrow("s2rdepth::depth_metrics", "")
+                       .typed<decltype(depth_metrics)>();
+  return op.call(pred, gt, min_depth, max_depth, garg_crop, median_scaling, order);
+}
+
+}  // namespace ops
+}  // namespace s2rdepth

@@ -15,3 +15,29 @@ TORCH_LIBRARY_FRAGMENT(s2rdepth, m) {
       "structure_loss_backward(Tensor grad, Tensor structure, Tensor depth, float beta, str mode) "
       "-> Tensor");
 }
+
+#include <ATen/core/dispatch/Dispatcher.h>
+
+#include "ops/ops.h"
+
+namespace s2rdepth {
+namespace ops {
+
+at::Tensor structure_loss(const at::Tensor& structure, const at::Tensor& depth, double beta,
+                          c10::string_view mode) {
+  static auto op = c10::Dispatcher::singleton()
+                       .findSchemaOrThrow("s2rdepth::structure_loss", "")
+                       .typed<decltype(structure_loss)>();
+  return op.call(structure, depth, beta, mode);
+}
+
+at::Tensor structure_loss_backward(const at::Tensor& grad, const at::Tensor& structure,
+                                   const at::Tensor& depth, double beta, c10::string_view mode) {
+  static auto op = c10::Dispatcher::singleton()
+                       .findSchemaOrThrow("s2rdepth::structure_loss_backward", "")
+                       .typed<decltype(structure_loss_backward)>();
+  return op.call(grad, structure, depth, beta, mode);
+}
+
+}  // namespace ops
+}  // namespace s2rdepth

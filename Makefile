@@ -1,0 +1,45 @@
+# s2rdepth developer entry points. `make test` works on a fresh clone: it creates .venv, installs
+# torch 2.13.0 and the build tools, builds the package (with its compiled operators) and runs the
+# tests.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+TORCH_VERSION ?= 2.13.0
+PYTEST_ARGS ?= -q
+export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
+
+CSRC := $(shell find csrc cmake -type f 2>/dev/null) CMakeLists.txt pyproject.toml
+
+.PHONY: setup install test cuda-check bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.deps: $(PY) Makefile
+	$(PY) -m pip install -q "torch==$(TORCH_VERSION)"
+	$(PY) -m pip install -q "scikit-build-core>=0.10" "ninja" "numpy>=1.24" "safetensors>=0.4" \
+	    "Pillow>=9.0" "PyYAML>=6.0" "h5py>=3.8" "pytest>=7"
+	touch $@
+
+# Rebuild the extension whenever a C++/CUDA/CMake source changes (Python edits need no rebuild:
+# the install is editable).
+$(VENV)/.installed: $(VENV)/.deps $(CSRC)
+	$(PY) -m pip install -q --no-build-isolation --no-deps -e .
+	touch $@
+
+setup install: $(VENV)/.installed
+
+test: $(VENV)/.installed
+	@if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then \
+	    $(MAKE) --no-print-directory cuda-check; \
+	else echo "cuda-check: skipped (no nvcc on this machine)"; fi
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+cuda-check: $(VENV)/.deps
+	PYTHON=$(PY) bash cmake/cuda-check.sh
+
+bench: $(VENV)/.installed
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf build $(VENV) .pytest_cache

@@ -1,0 +1,99 @@
+// Small numeric building blocks for the CPU kernels, written so that GCC/Clang vectorise them at
+// -O3 without -ffast-math: fixed-width lane accumulators (no reassociation needed) and a
+// branch-free exp for float.
+#pragma once
+
+#include <c10/util/BFloat16.h>
+#include <c10/util/Half.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+namespace s2rdepth {
+namespace cpu {
+
+constexpr int kLanes = 8;
+
+// Every reduction here accumulates in double: float sums lose digits on large planes.
+
+// sum(x - shift) and sum((x - shift)^2) over n contiguous values. Shifting by a sample of the
+// data keeps the single-pass variance well conditioned when |mean| >> std.
+template <typename T>
+inline void shifted_moments(const T* x, int64_t n, double shift, double& s1, double& s2) {
+  double a1[kLanes] = {0}, a2[kLanes] = {0};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int l = 0; l < kLanes; ++l) {
+      const double v = static_cast<double>(x[i + l]) - shift;
+      a1[l] += v;
+      a2[l] += v * v;
+    }
+  }
+  for (; i < n; ++i) {
+    const double v = static_cast<double>(x[i]) - shift;
+    a1[0] += v;
+    a2[0] += v * v;
+  }
+  s1 = s2 = 0;
+  for (int l = 0; l < kLanes; ++l) {
+    s1 += a1[l];
+    s2 += a2[l];
+  }
+}
+
+// sum(g) and sum(g * x) over n contiguous values.
+template <typename T>
+inline void dot_moments(const T* g, const T* x, int64_t n, double& sg, double& sgx) {
+  double a1[kLanes] = {0}, a2[kLanes] = {0};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int l = 0; l < kLanes; ++l) {
+      const double gv = static_cast<double>(g[i + l]);
+      a1[l] += gv;
+      a2[l] += gv * static_cast<double>(x[i + l]);
+    }
+  }
+  for (; i < n; ++i) {
+    const double gv = static_cast<double>(g[i]);
+    a1[0] += gv;
+    a2[0] += gv * static_cast<double>(x[i]);
+  }
+  sg = sgx = 0;
+  for (int l = 0; l < kLanes; ++l) {
+    sg += a1[l];
+    sgx += a2[l];
+  }
+}
+
+// Arithmetic type of the elementwise passes: float for float/half/bfloat16, double for double.
+template <typename T>
+using opmath_t = std::conditional_t<std::is_same<T, double>::value, double, float>;
+
+// exp(x) for float, relative error about 2e-7, arguments clamped to [-87.3, 88] (so results
+// saturate at exp(-87.3) and exp(88)). Range reduction x = k ln2 + r with |r| <= ln2/2 (k rounded
+// with the 1.5 * 2^23 trick, valid in the default rounding mode), a degree-6 polynomial for
+// exp(r), and 2^k assembled in the exponent bits: no branches, no calls, so loops vectorise.
+inline float exp_f32(float x) {
+  x = x < -87.3f ? -87.3f : (x > 88.0f ? 88.0f : x);
+  const float k = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  const float r = (x - k * 0.693359375f) + k * 2.12194440e-4f;  // Cody-Waite split of ln2
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const int32_t e = (static_cast<int32_t>(k) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &e, sizeof(scale));
+  return p * scale;
+}
+
+inline double exp_any(double x) { return std::exp(x); }
+inline float exp_any(float x) { return exp_f32(x); }
+
+}  // namespace cpu
+}  // namespace s2rdepth
