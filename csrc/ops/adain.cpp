@@ -62,5 +62,11 @@ TORCH_LIBRARY_IMPL(s2rdepth, CompositeExplicitAutograd, m) {
   m.impl("adain", &adain_composite);
 }
 
+// Kernels that autograd never differentiates through: the Autograd key falls through to them.
+TORCH_LIBRARY_IMPL(s2rdepth, Autograd, m) {
+  m.impl("adain_forward", torch::CppFunction::makeFallthrough());
+  m.impl("adain_backward", torch::CppFunction::makeFallthrough());
+}
+
 }  // namespace ops
 }  // namespace s2rdepth

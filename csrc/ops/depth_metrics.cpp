@@ -30,5 +30,10 @@ at::Tensor depth_metrics(const at::Tensor& pred, const at::Tensor& gt, double mi
   return op.call(pred, gt, min_depth, max_depth, garg_crop, median_scaling, order);
 }
 
+// Kernels that autograd never differentiates through: the Autograd key falls through to them.
+TORCH_LIBRARY_IMPL(s2rdepth, Autograd, m) {
+  m.impl("depth_metrics", torch::CppFunction::makeFallthrough());
+}
+
 }  // namespace ops
 }  // namespace s2rdepth

@@ -31,5 +31,10 @@ TORCH_LIBRARY_IMPL(s2rdepth, CompositeExplicitAutograd, m) {
   m.impl("grad_reverse", &grad_reverse_forward);
 }
 
+// Kernels that autograd never differentiates through: the Autograd key falls through to them.
+TORCH_LIBRARY_IMPL(s2rdepth, Autograd, m) {
+  m.impl("grad_reverse_backward", torch::CppFunction::makeFallthrough());
+}
+
 }  // namespace ops
 }  // namespace s2rdepth

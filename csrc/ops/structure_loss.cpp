@@ -39,5 +39,10 @@ at::Tensor structure_loss_backward(const at::Tensor& grad, const at::Tensor& str
   return op.call(grad, structure, depth, beta, mode);
 }
 
+// Kernels that autograd never differentiates through: the Autograd key falls through to them.
+TORCH_LIBRARY_IMPL(s2rdepth, Autograd, m) {
+  m.impl("structure_loss_backward", torch::CppFunction::makeFallthrough());
+}
+
 }  // namespace ops
 }  // namespace s2rdepth

@@ -39,12 +39,15 @@ class AdaINFunction : public torch::autograd::Function<AdaINFunction> {
     auto [grad_x, sum_dy_xhat, sum_dy] =
         ops::adain_backward(grad_out, x, has_w ? std::optional<at::Tensor>(weight) : std::nullopt,
                             saved[2], saved[3], ctx->needs_input_grad(0));
+    // needs_input_grad counts only the tensors actually passed: x, then weight, then bias.
+    const bool want_w = has_w && ctx->needs_input_grad(1);
+    const bool want_b = has_b && ctx->needs_input_grad(has_w ? 2 : 1);
     at::Tensor grad_w, grad_b;
-    if (has_w && ctx->needs_input_grad(1)) {
+    if (want_w) {
       grad_w = ctx->saved_data["weight_per_sample"].toBool() ? sum_dy_xhat : sum_dy_xhat.sum(0);
       grad_w = grad_w.to(weight.scalar_type());
     }
-    if (has_b && ctx->needs_input_grad(2)) {
+    if (want_b) {
       grad_b = ctx->saved_data["bias_per_sample"].toBool() ? sum_dy : sum_dy.sum(0);
       grad_b = grad_b.to(ctx->saved_data["bias_dtype"].toScalarType());
     }

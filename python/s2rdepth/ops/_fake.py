@@ -14,7 +14,7 @@ def _stat_dtype(dtype: torch.dtype) -> torch.dtype:
 
 
 @register_fake("s2rdepth::adain_forward")
-def _adain_forward(x, weight, bias, eps):
+def _adain_forward(x, weight, bias, eps=1e-5):
     n, c = x.shape[:2]
     stats = x.new_empty((n, c), dtype=_stat_dtype(x.dtype))
     return torch.empty_like(x, memory_format=torch.contiguous_format), stats, torch.empty_like(stats)
@@ -32,7 +32,7 @@ def _grad_reverse_backward(grad, coeff):
 
 
 @register_fake("s2rdepth::structure_loss")
-def _structure_loss(structure, depth, beta, mode):
+def _structure_loss(structure, depth, beta=1e-3, mode="reference"):
     return structure.new_empty(())
 
 
@@ -42,5 +42,6 @@ def _structure_loss_backward(grad, structure, depth, beta, mode):
 
 
 @register_fake("s2rdepth::depth_metrics")
-def _depth_metrics(pred, gt, min_depth, max_depth, garg_crop, median_scaling, order):
+def _depth_metrics(pred, gt, min_depth=1e-3, max_depth=80.0, garg_crop=True, median_scaling=True,
+                   order="monodepth2"):
     return pred.new_empty((pred.shape[0], 10), dtype=torch.float64)
