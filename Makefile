@@ -33,7 +33,7 @@ test: $(VENV)/.installed
 	@if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then \
 	    $(MAKE) --no-print-directory cuda-check; \
 	else echo "cuda-check: skipped (no nvcc on this machine)"; fi
-	$(PY) -m pytest $(PYTEST_ARGS)
+	S2RDEPTH_REQUIRE_COMPILED=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 cuda-check: $(VENV)/.deps
 	PYTHON=$(PY) bash cmake/cuda-check.sh

@@ -1,9 +1,10 @@
 // CPU kernel of depth_metrics (protocol: csrc/ops/depth_metrics.cpp, REFERENCE.md section 3).
 //
-// Images are independent tasks. Per image: one sweep over the (cropped) rows gathers the valid
-// (gt, pred) pairs into per-thread buffers; medians come from std::nth_element (selection, O(n))
-// with NumPy's even-count rule; one more sweep over the gathered pairs accumulates every metric
-// in double. Only the ~5 % valid pixels of KITTI ground truth are touched after the first sweep.
+// Images are independent tasks. Per image: one branch-free sweep over the (cropped) rows gathers
+// the valid (gt, pred) pairs into per-thread buffers; medians come from std::nth_element
+// (selection, O(n)) with NumPy's even-count rule; one more sweep over the gathered pairs
+// accumulates every metric in double. Only the ~5 % valid pixels of KITTI ground truth are
+// touched after the first sweep.
 #include <ATen/ATen.h>
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "ops/cpu/checks.h"
+#include "ops/cpu/vec_math.h"
 
 namespace s2rdepth {
 namespace cpu {
@@ -41,55 +43,87 @@ struct Protocol {
   bool clamp_first;  // "s2r" order
 };
 
-// Metrics of one image from its valid (gt, pred) pairs; row is a kColumns-long output row.
-void image_metrics(std::vector<double>& g, std::vector<double>& p, std::vector<double>& scratch,
+// Sums over the valid pixels of one image, prediction already scaled/clamped by the protocol.
+struct Sums {
+  double abs_rel = 0, sq_rel = 0, sq = 0, sq_log = 0, abs_log = 0;
+  int64_t a1 = 0, a2 = 0, a3 = 0;
+};
+
+// One sweep over the gathered pairs. ln(g / p) serves both rmse_log (ln g - ln p) and log10
+// (ln(g / p) / ln 10): one logarithm per pixel instead of four.
+S2R_CPU_CLONES Sums accumulate(const double* g, const double* p, int64_t n, double ratio, double lo,
+                               double hi, bool clamp_after) {
+  Sums s;
+  for (int64_t i = 0; i < n; ++i) {
+    double pv = p[i] * ratio;
+    if (clamp_after) pv = std::min(std::max(pv, lo), hi);
+    const double gv = g[i], diff = gv - pv, inv_g = 1.0 / gv;
+    s.abs_rel += std::abs(diff) * inv_g;
+    s.sq_rel += diff * diff * inv_g;
+    s.sq += diff * diff;
+    const double ratio_gp = gv / pv;
+    const double dlog = std::log(ratio_gp);
+    s.sq_log += dlog * dlog;
+    s.abs_log += std::abs(dlog);
+    const double t = std::max(ratio_gp, pv / gv);
+    s.a1 += t < 1.25;
+    s.a2 += t < 1.25 * 1.25;
+    s.a3 += t < 1.25 * 1.25 * 1.25;
+  }
+  return s;
+}
+
+// Metrics of one image from its n valid (gt, pred) pairs; row is a kColumns-long output row.
+// p is modified (clamped first in the "s2r" order); scratch holds a copy for the selections.
+void image_metrics(const double* g, double* p, int64_t n, std::vector<double>& scratch,
                    const Protocol& pr, double* row) {
-  const size_t n = g.size();
   const double nan = std::numeric_limits<double>::quiet_NaN();
   if (n == 0) {
     for (int j = 0; j < kColumns - 1; ++j) row[j] = nan;
     row[kColumns - 1] = 0;
     return;
   }
-  auto clamp = [&](double v) { return std::min(std::max(v, pr.min_depth), pr.max_depth); };
   if (pr.clamp_first)
-    for (double& v : p) v = clamp(v);
+    for (int64_t i = 0; i < n; ++i) p[i] = std::min(std::max(p[i], pr.min_depth), pr.max_depth);
   double ratio = 1.0;
   if (pr.median_scaling) {
-    scratch.assign(g.begin(), g.end());
+    scratch.assign(g, g + n);
     const double mg = numpy_median(scratch);
-    scratch.assign(p.begin(), p.end());
+    scratch.assign(p, p + n);
     ratio = mg / numpy_median(scratch);
   }
-  double abs_rel = 0, sq_rel = 0, sq = 0, sq_log = 0, abs_log10 = 0;
-  size_t a1 = 0, a2 = 0, a3 = 0;
-  const double inv_ln10 = 1.0 / std::log(10.0);
-  for (size_t i = 0; i < n; ++i) {
-    double pv = p[i] * ratio;
-    if (!pr.clamp_first) pv = clamp(pv);
-    const double gv = g[i], diff = gv - pv;
-    abs_rel += std::abs(diff) / gv;
-    sq_rel += diff * diff / gv;
-    sq += diff * diff;
-    const double dlog = std::log(gv) - std::log(pv);
-    sq_log += dlog * dlog;
-    abs_log10 += std::abs(dlog) * inv_ln10;
-    const double t = std::max(gv / pv, pv / gv);
-    a1 += t < 1.25;
-    a2 += t < 1.25 * 1.25;
-    a3 += t < 1.25 * 1.25 * 1.25;
-  }
+  const Sums s = accumulate(g, p, n, ratio, pr.min_depth, pr.max_depth, !pr.clamp_first);
   const double dn = static_cast<double>(n);
-  row[0] = abs_rel / dn;
-  row[1] = sq_rel / dn;
-  row[2] = std::sqrt(sq / dn);
-  row[3] = std::sqrt(sq_log / dn);
-  row[4] = abs_log10 / dn;
-  row[5] = a1 / dn;
-  row[6] = a2 / dn;
-  row[7] = a3 / dn;
+  row[0] = s.abs_rel / dn;
+  row[1] = s.sq_rel / dn;
+  row[2] = std::sqrt(s.sq / dn);
+  row[3] = std::sqrt(s.sq_log / dn);
+  row[4] = s.abs_log / dn / std::log(10.0);
+  row[5] = s.a1 / dn;
+  row[6] = s.a2 / dn;
+  row[7] = s.a3 / dn;
   row[8] = ratio;
   row[9] = dn;
+}
+
+// Gathers the valid (gt, pred) pairs of rows [r0, r1) x cols [c0, c1) into g, p (each with room
+// for the whole window) without branches: every candidate is written, the cursor only advances
+// on valid ones. Returns the count.
+template <typename T>
+S2R_CPU_CLONES int64_t gather_valid(const T* gt, const T* pred, int64_t W, int64_t r0, int64_t r1,
+                                    int64_t c0, int64_t c1, T lo, T hi, double* g, double* p) {
+  int64_t k = 0;
+  for (int64_t y = r0; y < r1; ++y) {
+    const T* grow = gt + y * W;
+    const T* prow = pred + y * W;
+    for (int64_t x = c0; x < c1; ++x) {
+      const T gv = grow[x];
+      g[k] = static_cast<double>(gv);
+      p[k] = static_cast<double>(prow[x]);
+      k += (gv > lo) & (gv < hi);
+    }
+  }
+  return k;
 }
 
 at::Tensor depth_metrics_cpu(const at::Tensor& pred_in, const at::Tensor& gt_in, double min_depth,
@@ -121,23 +155,13 @@ at::Tensor depth_metrics_cpu(const at::Tensor& pred_in, const at::Tensor& gt_in,
     // Validity is tested in the input dtype, as NumPy / torch compare a float32 array with a
     // Python float.
     const scalar_t lo = static_cast<scalar_t>(min_depth), hi = static_cast<scalar_t>(max_depth);
+    const int64_t window = std::max<int64_t>(r1 - r0, 0) * std::max<int64_t>(c1 - c0, 0);
     at::parallel_for(0, N, 1, [&](int64_t begin, int64_t end) {
-      std::vector<double> g, p, scratch;
+      std::vector<double> g(window), p(window), scratch;
       for (int64_t i = begin; i < end; ++i) {
-        g.clear();
-        p.clear();
-        for (int64_t y = r0; y < r1; ++y) {
-          const scalar_t* grow = gp + (i * H + y) * W;
-          const scalar_t* prow = pp + (i * H + y) * W;
-          for (int64_t x = c0; x < c1; ++x) {
-            const scalar_t gv = grow[x];
-            if (gv > lo && gv < hi) {
-              g.push_back(static_cast<double>(gv));
-              p.push_back(static_cast<double>(prow[x]));
-            }
-          }
-        }
-        image_metrics(g, p, scratch, pr, op + i * kColumns);
+        const int64_t n = gather_valid(gp + i * H * W, pp + i * H * W, W, r0, r1, c0, c1, lo, hi,
+                                       g.data(), p.data());
+        image_metrics(g.data(), p.data(), n, scratch, pr, op + i * kColumns);
       }
     });
   });

@@ -46,7 +46,7 @@ void check_inputs(const char* op, const at::Tensor& s, const at::Tensor& d, doub
 
 // w(x) for row y of sample n: depth d points at sample n, shape Cd x H x W.
 template <typename T, typename M>
-void row_weights(const T* d, int64_t Cd, int64_t H, int64_t W, int64_t y, M beta, Mode mode, M* w) {
+S2R_CPU_CLONES void row_weights(const T* d, int64_t Cd, int64_t H, int64_t W, int64_t y, M beta, Mode mode, M* w) {
   for (int64_t x = 0; x < W; ++x) w[x] = 0;
   for (int64_t c = 0; c < Cd; ++c) {
     const T* row = d + (c * H + y) * W;
@@ -69,6 +69,29 @@ void row_weights(const T* d, int64_t Cd, int64_t H, int64_t W, int64_t y, M beta
   for (int64_t x = 0; x < W; ++x) w[x] = exp_any(k * w[x]);
 }
 
+// sum over x of |s(x)| * w(x) for one row.
+template <typename T, typename M>
+S2R_CPU_CLONES double weighted_abs_sum(const T* s, const M* w, int64_t W) {
+  M lanes[kLanes] = {0};
+  int64_t x = 0;
+  for (; x + kLanes <= W; x += kLanes)
+    for (int l = 0; l < kLanes; ++l) lanes[l] += std::abs(static_cast<M>(s[x + l])) * w[x + l];
+  for (; x < W; ++x) lanes[0] += std::abs(static_cast<M>(s[x])) * w[x];
+  double acc = 0;
+  for (int l = 0; l < kLanes; ++l) acc += lanes[l];
+  return acc;
+}
+
+// out(x) = g * sign(s(x)) * w(x) for one row.
+template <typename T, typename M>
+S2R_CPU_CLONES void sign_weight_row(T* out, const T* s, const M* w, M g, int64_t W) {
+  for (int64_t x = 0; x < W; ++x) {
+    const M v = static_cast<M>(s[x]);
+    const M sign = v > 0 ? M(1) : (v < 0 ? M(-1) : M(0));
+    out[x] = static_cast<T>(g * sign * w[x]);
+  }
+}
+
 at::Tensor structure_loss_cpu(const at::Tensor& s_in, const at::Tensor& d_in, double beta, c10::string_view mode_s) {
   constexpr const char* op = "s2rdepth::structure_loss";
   check_inputs(op, s_in, d_in, beta);
@@ -89,13 +112,7 @@ at::Tensor structure_loss_cpu(const at::Tensor& s_in, const at::Tensor& d_in, do
           const int64_t n = r / H, y = r % H;
           row_weights(dp + n * Cd * H * W, Cd, H, W, y, static_cast<M>(beta), mode, w.data());
           for (int64_t c = 0; c < Cs; ++c) {
-            const scalar_t* srow = sp + ((n * Cs + c) * H + y) * W;
-            M lanes[kLanes] = {0};
-            int64_t x = 0;
-            for (; x + kLanes <= W; x += kLanes)
-              for (int l = 0; l < kLanes; ++l) lanes[l] += std::abs(static_cast<M>(srow[x + l])) * w[x + l];
-            for (; x < W; ++x) lanes[0] += std::abs(static_cast<M>(srow[x])) * w[x];
-            for (int l = 0; l < kLanes; ++l) acc += lanes[l];
+            acc += weighted_abs_sum(sp + ((n * Cs + c) * H + y) * W, w.data(), W);
           }
         }
         partial[b] = acc;
@@ -131,11 +148,7 @@ at::Tensor structure_loss_backward_cpu(const at::Tensor& grad, const at::Tensor&
         row_weights(dp + n * Cd * H * W, Cd, H, W, y, static_cast<M>(beta), mode, w.data());
         for (int64_t c = 0; c < Cs; ++c) {
           const int64_t off = ((n * Cs + c) * H + y) * W;
-          for (int64_t x = 0; x < W; ++x) {
-            const M v = static_cast<M>(sp[off + x]);
-            const M sign = static_cast<M>((v > 0) - (v < 0));
-            op_[off + x] = static_cast<scalar_t>(gm * sign * w[x]);
-          }
+          sign_weight_row(op_ + off, sp + off, w.data(), gm, W);
         }
       }
     });

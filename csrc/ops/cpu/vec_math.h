@@ -16,6 +16,15 @@ namespace cpu {
 
 constexpr int kLanes = 8;
 
+// Hot row/plane loops are compiled twice on x86-64: for AVX2 + FMA (x86-64-v3) and for the
+// baseline, chosen once at load time by the dynamic linker (GCC/Clang function multiversioning).
+// Elsewhere (aarch64 Jetson) the plain build is used.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(S2RDEPTH_NO_CPU_CLONES)
+#define S2R_CPU_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define S2R_CPU_CLONES
+#endif
+
 // Every reduction here accumulates in double: float sums lose digits on large planes.
 
 // sum(x - shift) and sum((x - shift)^2) over n contiguous values. Shifting by a sample of the
@@ -76,7 +85,8 @@ using opmath_t = std::conditional_t<std::is_same<T, double>::value, double, floa
 // with the 1.5 * 2^23 trick, valid in the default rounding mode), a degree-6 polynomial for
 // exp(r), and 2^k assembled in the exponent bits: no branches, no calls, so loops vectorise.
 inline float exp_f32(float x) {
-  x = x < -87.3f ? -87.3f : (x > 88.0f ? 88.0f : x);
+  x = x > -87.3f ? x : -87.3f;  // two single comparisons: maxps / minps when vectorised
+  x = x < 88.0f ? x : 88.0f;
   const float k = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
   const float r = (x - k * 0.693359375f) + k * 2.12194440e-4f;  // Cody-Waite split of ln2
   float p = 1.9875691500e-4f;

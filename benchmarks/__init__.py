@@ -1,0 +1,1 @@
+"""Benchmarks of s2rdepth. ``python -m benchmarks`` runs them all and writes JSON + markdown."""
