@@ -53,6 +53,36 @@ void check_x(const char* op, const at::Tensor& x) {
   TORCH_CHECK(x.numel() > 0, op, ": x is empty (shape ", x.sizes(), ")");
 }
 
+// Statistics of one plane: returns (mean, rstd) in double.
+template <typename T>
+S2R_CPU_CLONES void plane_stats(const T* x, int64_t hw, double eps, double& mean, double& rstd) {
+  const double shift = static_cast<double>(x[0]);
+  double s1, s2;
+  shifted_moments(x, hw, shift, s1, s2);
+  const double m1 = s1 / hw;
+  mean = shift + m1;
+  rstd = 1.0 / std::sqrt(std::max(s2 / hw - m1 * m1, 0.0) + eps);
+}
+
+// y = (x - center) * scale + offset over one plane.
+template <typename T, typename M>
+S2R_CPU_CLONES void plane_normalise(T* y, const T* x, int64_t hw, M center, M scale, M offset) {
+  for (int64_t i = 0; i < hw; ++i) y[i] = static_cast<T>((static_cast<M>(x[i]) - center) * scale + offset);
+}
+
+// sum(dy) and sum(dy * x) over one plane.
+template <typename T>
+S2R_CPU_CLONES void plane_grad_sums(const T* dy, const T* x, int64_t hw, double& s_dy, double& s_dyx) {
+  dot_moments(dy, x, hw, s_dy, s_dyx);
+}
+
+// dx = a * dy + b * (x - center) + c over one plane.
+template <typename T, typename M>
+S2R_CPU_CLONES void plane_grad_x(T* dx, const T* dy, const T* x, int64_t hw, M a, M b, M c, M center) {
+  for (int64_t i = 0; i < hw; ++i)
+    dx[i] = static_cast<T>(a * static_cast<M>(dy[i]) + b * (static_cast<M>(x[i]) - center) + c);
+}
+
 std::tuple<at::Tensor, at::Tensor, at::Tensor> adain_forward_cpu(
     const at::Tensor& x_in, const std::optional<at::Tensor>& weight_in,
     const std::optional<at::Tensor>& bias_in, double eps) {
@@ -81,24 +111,13 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> adain_forward_cpu(
     at::parallel_for(0, N * C, plane_grain(HW), [&](int64_t begin, int64_t end) {
       for (int64_t p = begin; p < end; ++p) {
         const scalar_t* xs = xp + p * HW;
-        const double shift = static_cast<double>(xs[0]);
-        double s1, s2;
-        shifted_moments(xs, HW, shift, s1, s2);
-        const double m1 = s1 / HW;
-        const double var = std::max(s2 / HW - m1 * m1, 0.0);
-        const double mu = shift + m1;
-        const double r = 1.0 / std::sqrt(var + eps);
+        double mu, r;
+        plane_stats(xs, HW, eps, mu, r);
         mp[p] = static_cast<stat_t>(mu);
         rp[p] = static_cast<stat_t>(r);
         const double w = wp ? static_cast<double>(wp[wi(p, C)]) : 1.0;
         const double b = bp ? static_cast<double>(bp[bi(p, C)]) : 0.0;
-        const M scale = static_cast<M>(r * w);
-        const M center = static_cast<M>(mu);
-        const M offset = static_cast<M>(b);
-        scalar_t* ys = yp + p * HW;
-        for (int64_t i = 0; i < HW; ++i) {
-          ys[i] = static_cast<scalar_t>((static_cast<M>(xs[i]) - center) * scale + offset);
-        }
+        plane_normalise(yp + p * HW, xs, HW, static_cast<M>(mu), static_cast<M>(r * w), static_cast<M>(b));
       }
     });
   });
@@ -148,7 +167,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> adain_backward_cpu(
         const double mu = static_cast<double>(mp[p]);
         const double r = static_cast<double>(rp[p]);
         double s_dy, s_dyx;
-        dot_moments(gs, xs, HW, s_dy, s_dyx);
+        plane_grad_sums(gs, xs, HW, s_dy, s_dyx);
         const double s_dyxhat = r * (s_dyx - mu * s_dy);  // sum(dy * (x - mu) * rstd)
         sg[p] = static_cast<stat_t>(s_dy);
         sgx[p] = static_cast<stat_t>(s_dyxhat);
@@ -158,12 +177,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> adain_backward_cpu(
         const M a = static_cast<M>(w * r);
         const M b = static_cast<M>(-w * r * r * s_dyxhat / HW);
         const M c = static_cast<M>(-w * r * s_dy / HW);
-        const M center = static_cast<M>(mu);
-        scalar_t* ds = dxp + p * HW;
-        for (int64_t i = 0; i < HW; ++i) {
-          ds[i] = static_cast<scalar_t>(a * static_cast<M>(gs[i]) +
-                                        b * (static_cast<M>(xs[i]) - center) + c);
-        }
+        plane_grad_x(dxp + p * HW, gs, xs, HW, a, b, c, static_cast<M>(mu));
       }
     });
   });
