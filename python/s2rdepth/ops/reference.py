@@ -19,6 +19,12 @@ METRIC_NAMES: tuple[str, ...] = (
 GARG_CROP = (0.40810811, 0.99189189, 0.03594771, 0.96405229)
 
 
+def _acc_dtype(dtype: torch.dtype) -> torch.dtype:
+    """Accumulation dtype: float64 stays, everything else computes in float32 (plain Python, so
+    traced and exported graphs see no dtype-promotion node)."""
+    return torch.float64 if dtype == torch.float64 else torch.float32
+
+
 def _affine_view(t: torch.Tensor | None, n: int, c: int) -> torch.Tensor | None:
     if t is None:
         return None
@@ -33,7 +39,7 @@ def adain(x: torch.Tensor, weight: torch.Tensor | None = None, bias: torch.Tenso
     Statistics are accumulated in float32 at least.
     """
     n, c = x.shape[:2]
-    acc = torch.promote_types(x.dtype, torch.float32)
+    acc = _acc_dtype(x.dtype)
     xf = x.to(acc)
     mean = xf.mean(dim=(2, 3), keepdim=True)
     var = (xf - mean).square().mean(dim=(2, 3), keepdim=True)
@@ -69,7 +75,7 @@ def structure_weight(depth: torch.Tensor, beta: float = 1e-3, mode: str = "refer
     padding (last column/row difference 0). ``g = mean_c(|dx| + |dy|)`` in ``"reference"`` mode (the
     official code), ``mean_c(|dx + dy|)`` in ``"paper"`` mode (Eq. 1).
     """
-    acc = torch.promote_types(depth.dtype, torch.float32)
+    acc = _acc_dtype(depth.dtype)
     d = depth.to(acc)
     dx = d - F.pad(d, (0, 1, 0, 0), mode="replicate")[:, :, :, 1:]
     dy = d - F.pad(d, (0, 0, 0, 1), mode="replicate")[:, :, 1:, :]
@@ -86,7 +92,7 @@ def structure_loss(structure: torch.Tensor, depth: torch.Tensor, beta: float = 1
                    mode: str = "reference") -> torch.Tensor:
     """``mean(|M_s| * w)`` with ``w`` from :func:`structure_weight`; depth is a target (detached)."""
     w = structure_weight(depth.detach(), beta, mode)
-    acc = torch.promote_types(structure.dtype, torch.float32)
+    acc = _acc_dtype(structure.dtype)
     return (structure.to(acc).abs() * w).mean().to(structure.dtype)
 
 
