@@ -50,6 +50,7 @@ _EXPORTS: dict[str, str] = {
     "disp_to_depth": "transforms",
 }
 # The scene generator (``s2rdepth.data.synth``) adds its exports here.
+_EXPORTS.update({"render_scene": "synth", "SynthFrame": "synth", "generate_synthetic": "synth"})
 
 __all__ = sorted(_EXPORTS)
 
