@@ -438,3 +438,15 @@ def test_fallback_to_reference_warns_once(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ops.adain(x)  # second call: no second warning
+
+
+@compiled
+def test_grad_reverse_backward_keeps_dense_layouts():
+    g = torch.randn(2, 3, 4, 5).to(memory_format=torch.channels_last)
+    out = torch.ops.s2rdepth.grad_reverse_backward(g, 0.5)
+    assert out.stride() == g.stride()
+    torch.testing.assert_close(out, -0.5 * g)
+    t = torch.randn(6, 7).t()
+    torch.testing.assert_close(torch.ops.s2rdepth.grad_reverse_backward(t, 2.0), -2.0 * t)
+    sliced = torch.randn(4, 10)[:, ::2]
+    torch.testing.assert_close(torch.ops.s2rdepth.grad_reverse_backward(sliced, 1.0), -sliced)

@@ -68,6 +68,9 @@ __device__ __forceinline__ T from_acc(acc_t<T> v) {
   return Traits<T>::from_acc(v);
 }
 
+__device__ __forceinline__ float abs_acc(float v) { return fabsf(v); }
+__device__ __forceinline__ double abs_acc(double v) { return fabs(v); }
+
 // ------------------------------------------------------------------------- vectorised access
 constexpr int kVecBytes = 16;
 
@@ -81,14 +84,31 @@ struct alignas(sizeof(T) * V) Pack {
   T v[V];
 };
 
+// 16-byte packs move through uint4 so that the compiler emits one 128-bit load / store: a plain
+// struct copy (or even a uint4 assignment) may be split into narrower stores, so the store goes
+// through __stwb (st.global.wb.v4: the ordinary write-back store, as an intrinsic) and the load
+// through __ldg (ld.global.nc.v4: every tensor read by a kernel is read-only during it).
 template <typename T, int V>
 __device__ __forceinline__ Pack<T, V> load_pack(const T* p) {
-  return *reinterpret_cast<const Pack<T, V>*>(p);
+  if constexpr (sizeof(Pack<T, V>) == sizeof(uint4)) {
+    const uint4 u = __ldg(reinterpret_cast<const uint4*>(p));  // inputs are read-only in a kernel
+    Pack<T, V> v;
+    memcpy(&v, &u, sizeof(uint4));
+    return v;
+  } else {
+    return *reinterpret_cast<const Pack<T, V>*>(p);
+  }
 }
 
 template <typename T, int V>
 __device__ __forceinline__ void store_pack(T* p, const Pack<T, V>& v) {
-  *reinterpret_cast<Pack<T, V>*>(p) = v;
+  if constexpr (sizeof(Pack<T, V>) == sizeof(uint4)) {
+    uint4 u;
+    memcpy(&u, &v, sizeof(uint4));
+    __stwb(reinterpret_cast<uint4*>(p), u);
+  } else {
+    *reinterpret_cast<Pack<T, V>*>(p) = v;
+  }
 }
 
 // Number of leading elements of the n elements at p that come before the first 16-byte boundary
