@@ -269,6 +269,23 @@ def test_median_scaling_uses_numpy_median(count):
     assert out["scale"][0].item() == pytest.approx(expect, rel=1e-15)
 
 
+@pytest.mark.parametrize("order", ["monodepth2", "s2r"])
+@pytest.mark.parametrize("median", [True, False])
+def test_depth_metrics_nan_prediction_follows_numpy(order, median):
+    pred, gt = sparse_kitti_like(n=2, dtype=np.float64)
+    valid = np.argwhere((gt[0] > 1e-3) & (gt[0] < 80))
+    r, c = valid[len(valid) // 2]
+    pred[0, r, c] = np.nan
+    with np.errstate(invalid="ignore"):
+        expect = numpy_protocol(pred, gt, crop=False, median=median, order=order)
+    out = ops.depth_metrics(torch.from_numpy(pred), torch.from_numpy(gt), crop=None, median_scaling=median, order=order)
+    got = np.stack([out[k].numpy() for k in ops.METRIC_NAMES], axis=1)
+    np.testing.assert_allclose(got, expect, rtol=1e-9, atol=1e-12, equal_nan=True)
+    assert np.isnan(got[0, 0]) and not np.isnan(got[1, 0])
+    ref = R.depth_metrics(torch.from_numpy(pred), torch.from_numpy(gt), 1e-3, 80.0, False, median, order)
+    np.testing.assert_allclose(ref.numpy(), expect, rtol=1e-9, atol=1e-12, equal_nan=True)
+
+
 def test_mean_metrics_skips_and_counts_empty_images():
     pred, gt = sparse_kitti_like(n=5)
     gt[[1, 3]] = 0

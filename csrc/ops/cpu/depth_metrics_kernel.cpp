@@ -28,8 +28,11 @@ constexpr int kColumns = 10;  // abs_rel, sq_rel, rmse, rmse_log, log10, a1, a2,
 constexpr double kCrop[4] = {0.40810811, 0.99189189, 0.03594771, 0.96405229};
 
 // NumPy median of v (reordered in place): the middle value, or the mean of the two middle ones.
+// NaN anywhere gives NaN, as NumPy.
 double numpy_median(std::vector<double>& v) {
   const size_t n = v.size(), k = n / 2;
+  if (std::any_of(v.begin(), v.end(), [](double x) { return std::isnan(x); }))
+    return std::numeric_limits<double>::quiet_NaN();
   std::nth_element(v.begin(), v.begin() + k, v.end());
   const double upper = v[k];
   if (n % 2) return upper;

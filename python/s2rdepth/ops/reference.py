@@ -97,7 +97,10 @@ def structure_loss(structure: torch.Tensor, depth: torch.Tensor, beta: float = 1
 
 
 def numpy_median(values: torch.Tensor) -> torch.Tensor:
-    """Median with NumPy semantics (mean of the two middle values for an even count)."""
+    """Median with NumPy semantics (mean of the two middle values for an even count; NaN if any
+    value is NaN)."""
+    if torch.isnan(values).any():
+        return torch.tensor(math.nan, dtype=values.dtype)
     s, _ = torch.sort(values)
     k = s.numel()
     if k % 2:
