@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import test_train_support as S
-from s2rdepth.checkpoint import load_model, load_tensors
+from s2rdepth.checkpoint import load_model, load_tensors, read_metadata
 from s2rdepth.models import DAMonodepth, S2RDepthNet, StructureTranslator
 from s2rdepth.train import load_config, train
 from test_train_config import SHIPPED
@@ -69,6 +69,8 @@ def test_config_trains_and_loss_decreases(runs, name):
     assert curve[-1] < 0.9 * curve[0], curve
     assert (res.out / "config.yaml").is_file() and (res.out / "train.log").is_file()
     model = load_model(res.model)
+    cfg = load_config(res.out / "config.yaml")
+    assert read_metadata(res.model)["extra"]["network_size"] == list(cfg.data.size)
     expected = {"s2r_translation": StructureTranslator, "s2r_depth": S2RDepthNet, "da_monodepth": DAMonodepth}
     assert isinstance(model, expected[load_config(res.out / "config.yaml").method.name])
 

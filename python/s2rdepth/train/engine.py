@@ -522,7 +522,9 @@ class Trainer:
             # preset's keyword arguments plus the config's options
             config = model_config(self.method.model) or {**PRESETS[(m.arch, m.preset)].kwargs, **m.options}
             extra = {"method": self.cfg.method.name, "step": self.step, "epoch": self.epoch,
-                     "config": str(self.out / "config.yaml"), **self.method.export_extra()}
+                     "config": str(self.out / "config.yaml"),
+                     # the input size evaluation, visualisation and export resize images to
+                     "network_size": [int(v) for v in self.cfg.data.size], **self.method.export_extra()}
             save_model(path, self.method.model, arch=m.arch, config=config, extra=extra)
         self.ctx.barrier()
         return path
