@@ -25,6 +25,19 @@ def pytest_sessionstart(session: pytest.Session) -> None:
                 f"{ops.build_info()['compiled_extension']}")
 
 
+@pytest.fixture(scope="module")
+def one_thread():
+    """One intra-op thread for a module of small-tensor tests (``pytestmark =
+    pytest.mark.usefixtures("one_thread")``): on a busy 2-core machine OpenMP thrashing makes tiny
+    forwards many times slower, and results do not change."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 @pytest.fixture(scope="session")
 def realdata() -> Path:
     """Path of ../shared/realdata; skips the test when that folder is absent."""

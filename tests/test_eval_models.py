@@ -15,17 +15,9 @@ from s2rdepth.eval import (KittiEvalSet, ModelRunner, PredictionFiles, default_p
 from s2rdepth.models import create_model
 from test_eval import METRICS, kitti_gt, make_kitti_tree, np_protocol
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 NET = [64, 128]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models on a shared 2-core machine: one intra-op thread avoids OpenMP thrashing
-    (x30 slower forwards under load), results are identical."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="module")

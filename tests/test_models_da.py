@@ -8,16 +8,8 @@ from s2rdepth.models import CheckpointMismatchError, DAMonodepth, PatchDomainCla
     ResNetEncoder, UnsafeCheckpointError, create_model, depth_to_disp, disp_to_depth, drn_d_22
 from s2rdepth.models.blocks import count_parameters
 
-pytestmark = pytest.mark.filterwarnings("ignore::s2rdepth.ops.S2RDepthFallbackWarning")
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small CPU tensors: one intra-op thread is as fast and robust to a busy machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
+pytestmark = [pytest.mark.filterwarnings("ignore::s2rdepth.ops.S2RDepthFallbackWarning"),
+              pytest.mark.usefixtures("one_thread")]
 
 
 def _tiny(**kw) -> DAMonodepth:

@@ -11,16 +11,8 @@ from s2rdepth.models import DAMonodepthPredictor, S2RPredictor, create_model, li
 from s2rdepth.models.blocks import FusedOpModule
 
 pytestmark = [pytest.mark.filterwarnings("ignore::s2rdepth.ops.S2RDepthFallbackWarning"),
-              pytest.mark.filterwarnings("ignore::DeprecationWarning")]
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small CPU tensors: one intra-op thread is as fast and robust to a busy machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
+              pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+              pytest.mark.usefixtures("one_thread")]
 
 
 def _s2r_predictor() -> S2RPredictor:

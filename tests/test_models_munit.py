@@ -9,16 +9,8 @@ from s2rdepth.models import AdaINDecoder, MultiScaleDiscriminator, StructureTran
 from s2rdepth.models.blocks import count_parameters
 from s2rdepth.models.s2r import STEEncoder
 
-pytestmark = pytest.mark.filterwarnings("ignore::s2rdepth.ops.S2RDepthFallbackWarning")
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small CPU tensors: one intra-op thread is as fast and robust to a busy machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
+pytestmark = [pytest.mark.filterwarnings("ignore::s2rdepth.ops.S2RDepthFallbackWarning"),
+              pytest.mark.usefixtures("one_thread")]
 
 
 def test_paper_parameter_counts():

@@ -12,15 +12,8 @@ from s2rdepth.models import OFFICIAL_FILENAMES, CheckpointMismatchError, S2RDept
     load_official_s2r, official_key_shapes
 from s2rdepth.models.official import OFFICIAL_COMPONENTS, package_to_official
 
-pytestmark = pytest.mark.filterwarnings("ignore::s2rdepth.ops.S2RDepthFallbackWarning")
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small CPU tensors: one intra-op thread is as fast and robust to a busy machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = [pytest.mark.filterwarnings("ignore::s2rdepth.ops.S2RDepthFallbackWarning"),
+              pytest.mark.usefixtures("one_thread")]
 
 
 def _uninitialised_paper_model() -> S2RDepthNet:

@@ -12,16 +12,8 @@ from s2rdepth.models import S2R_VARIANTS, S2RDepthNet, create_model, depth_net_t
 from s2rdepth.models.blocks import SobelEdges, count_parameters
 from s2rdepth.ops import S2RDepthFallbackWarning
 
-pytestmark = pytest.mark.filterwarnings("ignore::s2rdepth.ops.S2RDepthFallbackWarning")
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small CPU tensors: one intra-op thread is as fast and robust to a busy machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
+pytestmark = [pytest.mark.filterwarnings("ignore::s2rdepth.ops.S2RDepthFallbackWarning"),
+              pytest.mark.usefixtures("one_thread")]
 
 
 def _tiny(**kw) -> S2RDepthNet:

@@ -15,14 +15,7 @@ from s2rdepth.viz import (BAR_W, MARGIN, TITLE_H, colorize, colormap, depth_pane
                           tile_shape, unit_to_depth)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: tiny models on a shared 2-core machine (identical results)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 @pytest.fixture(scope="module")
 def checkpoints(tmp_path_factory):
