@@ -18,7 +18,8 @@ $(PY):
 $(VENV)/.deps: $(PY) Makefile
 	$(PY) -m pip install -q "torch==$(TORCH_VERSION)"
 	$(PY) -m pip install -q "scikit-build-core>=0.10" "ninja" "numpy>=1.24" "safetensors>=0.4" \
-	    "Pillow>=9.0" "PyYAML>=6.0" "h5py>=3.8" "pytest>=7" "tqdm>=4.60" "tensorboard>=2.10"
+	    "Pillow>=9.0" "PyYAML>=6.0" "h5py>=3.8" "pytest>=7" "tqdm>=4.60" "tensorboard>=2.10" \
+	    "onnx>=1.14" "onnxruntime>=1.16" "onnxscript>=0.2"
 	touch $@
 
 # Rebuild the extension whenever a C++/CUDA/CMake source changes (Python edits need no rebuild:
