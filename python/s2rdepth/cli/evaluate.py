@@ -7,33 +7,14 @@ and the package version (:mod:`s2rdepth.eval`).
 from __future__ import annotations
 
 import argparse
+
+from ._types import int_at_least, positive_float
 import json
 import os
 
 
-def positive_float(text: str) -> float:
-    """``"0.5"`` or a fraction ``"1/256"`` → a positive float (argparse type)."""
-    try:
-        if "/" in text:
-            a, b = text.split("/", 1)
-            v = float(a) / float(b)
-        else:
-            v = float(text)
-    except (ValueError, ZeroDivisionError):
-        raise argparse.ArgumentTypeError(f"expected a positive number or fraction, got {text!r}") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return v
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {v}")
-    return v
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -84,7 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     pred.add_argument("--image-filter", choices=("auto", "bilinear", "bicubic", "lanczos", "nearest"), default="auto",
                       help="input resize filter (auto: the paper's, S2R bicubic, DA-Monodepth Lanczos)")
     pred.add_argument("--batch-size", type=int, default=8, help="frames per batch (default 8)")
-    pred.add_argument("--workers", type=_non_negative_int, default=None,
+    pred.add_argument("--workers", type=int_at_least(0), default=None,
                       help="data loading processes (default: min(4, CPU cores); 0 = in this process)")
     pred.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1 ...")
     pred.add_argument("--threads", type=int, default=None,

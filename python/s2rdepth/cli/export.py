@@ -6,19 +6,13 @@ building TensorRT engines on a Jetson.
 from __future__ import annotations
 
 import argparse
+
+from ._types import int_at_least
 import json
 
 _FORMATS = ("torchscript", "torch-export", "onnx", "tensorrt")
 
 
-def _positive(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
-    return v
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,15 +27,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="model checkpoint (.safetensors) or folder of the four official S2R-DepthNet files")
     p.add_argument("--format", required=True, choices=_FORMATS)
     p.add_argument("--out", required=True, metavar="FILE", help="artifact file to write")
-    p.add_argument("--height", type=_positive, default=None,
+    p.add_argument("--height", type=int_at_least(1), default=None,
                    help="input height in pixels (default: the checkpoint's network size, else 192)")
-    p.add_argument("--width", type=_positive, default=None,
+    p.add_argument("--width", type=int_at_least(1), default=None,
                    help="input width in pixels (default: the checkpoint's network size, else 640)")
     p.add_argument("--dynamic-batch", action="store_true",
                    help="symbolic batch dimension 1..--max-batch (TorchScript is always dynamic)")
-    p.add_argument("--batch-size", type=_positive, default=1,
+    p.add_argument("--batch-size", type=int_at_least(1), default=1,
                    help="static batch size, or the optimal batch of a dynamic TensorRT profile (default 1)")
-    p.add_argument("--max-batch", type=_positive, default=32, help="largest dynamic batch (default 32)")
+    p.add_argument("--max-batch", type=int_at_least(1), default=32, help="largest dynamic batch (default 32)")
     p.add_argument("--input-dtype", choices=("float32", "uint8"), default=None,
                    help="graph input type: float32 in [0, 1] (default) or uint8 in [0, 255]; TorchScript "
                    "takes both")

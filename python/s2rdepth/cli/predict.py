@@ -15,28 +15,14 @@ Folders given as IMAGE are searched (recursively) for image files. Names that wo
 from __future__ import annotations
 
 import argparse
+
+from ._types import int_at_least, size_hw
 import sys
 from pathlib import Path
 
 
-def _size(text: str) -> tuple[int, int]:
-    try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"size must look like 192x640, got {text!r}") from None
-    if h < 1 or w < 1:
-        raise argparse.ArgumentTypeError(f"size must be positive, got {text!r}")
-    return h, w
 
 
-def _positive(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
-    return v
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -51,8 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "files, or exported artifact (.pt, .pt2, .onnx, .engine)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: GPU when available)")
-    p.add_argument("--batch-size", type=_positive, default=8, help="images per forward pass (default 8)")
-    p.add_argument("--network-size", type=_size, default=None, metavar="HxW",
+    p.add_argument("--batch-size", type=int_at_least(1), default=8, help="images per forward pass (default 8)")
+    p.add_argument("--network-size", type=size_hw, default=None, metavar="HxW",
                    help="network input size for checkpoints (default: the checkpoint's, else 192x640)")
     p.add_argument("--max-depth", type=float, default=None, metavar="M",
                    help="checkpoints: far end of the depth range in metres (default: the model's; 8 for "

@@ -7,6 +7,8 @@ folder of JPEGs; see :mod:`s2rdepth.data.synth`.
 from __future__ import annotations
 
 import argparse
+
+from ._types import int_at_least
 import json
 import sys
 
@@ -22,26 +24,8 @@ def _size(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _count(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"count must be a positive integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"count must be a positive integer, got {v}")
-    return v
 
 
-def _non_negative(what: str):
-    def conv(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{what} must be a non-negative integer, got {text!r}") from None
-        if v < 0:
-            raise argparse.ArgumentTypeError(f"{what} must be a non-negative integer, got {v}")
-        return v
-    return conv
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,15 +40,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", required=True, help="output folder (created)")
     p.add_argument("--domain", required=True, choices=_DOMAINS, help="appearance domain and file layout")
-    p.add_argument("--count", required=True, type=_count, help="number of frames (>= 1)")
+    p.add_argument("--count", required=True, type=int_at_least(1, "count"), help="number of frames (>= 1)")
     p.add_argument("--size", type=_size, default=(192, 640), metavar="HxW",
                    help="image size in pixels, e.g. 192x640 (default) or 375x1242")
-    p.add_argument("--seed", type=_non_negative("seed"), default=0, help="stream seed (default 0)")
-    p.add_argument("--start-index", type=_non_negative("start index"), default=0,
+    p.add_argument("--seed", type=int_at_least(0, "seed"), default=0, help="stream seed (default 0)")
+    p.add_argument("--start-index", type=int_at_least(0, "start index"), default=0,
                    help="first scene index (default 0), to extend an earlier run")
-    p.add_argument("--workers", type=_non_negative("workers"), default=None,
+    p.add_argument("--workers", type=int_at_least(0, "workers"), default=None,
                    help="processes (default: all CPU cores; 0 or 1 = in this process)")
-    p.add_argument("--frames-per-sequence", type=_count, default=1000,
+    p.add_argument("--frames-per-sequence", type=int_at_least(1, "frames per sequence"), default=1000,
                    help="frames per vKITTI world/variation or KITTI drive (default 1000)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress output")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .evaluate import positive_float
+from ._types import positive_float
 
 
 def register(sub: argparse._SubParsersAction) -> None:
