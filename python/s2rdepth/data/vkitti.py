@@ -73,7 +73,38 @@ def _filter(found: list[str], wanted: Optional[Sequence[str]], what: str, root: 
     return [f for f in found if f in wanted]
 
 
-class VKitti1Dataset(DepthDataset):
+class _VKittiDataset(DepthDataset):
+    """Loading shared by both vKITTI versions: RGB, depth PNG in centimetres (capped, metres out),
+    colour-coded class labels mapped through ``self.label_maps[sequence]``. Subclasses index the
+    files and give ``_paths(item) -> (rgb, depth or None, labels or None)`` and ``_name(item)``."""
+
+    def _paths(self, item) -> tuple[Path, Optional[Path], Optional[Path]]:
+        raise NotImplementedError
+
+    def _name(self, item) -> str:
+        raise NotImplementedError
+
+    def item_files(self, item) -> list:
+        return [p for p in self._paths(item) if p is not None]
+
+    def load(self, index: int) -> Sample:
+        item = self._items[index]
+        rgb_p, depth_p, label_p = self._paths(item)
+        rgb = read_rgb(rgb_p)
+        hw = rgb.shape[:2]
+        s: Sample = {"image": image_tensor(rgb), "depth_sparse": False, "name": self._name(item)}
+        if depth_p is not None:
+            raw = read_png_uint16(depth_p)
+            check_same_size(depth_p, hw, raw.shape, "depth map")
+            s["depth"], s["valid"] = depth_tensors(vkitti_depth_cm_to_m(raw, self.max_depth))
+        if label_p is not None:
+            col = read_color_label(label_p)
+            check_same_size(label_p, hw, col.shape[:2], "label image")
+            s["label"] = label_tensor(self.label_maps[item[0]](col))
+        return s
+
+
+class VKitti1Dataset(_VKittiDataset):
     """Virtual KITTI 1.3.1.
 
     Layout (modality folders named ``rgb``/``depthgt``/``scenegt`` or ``vkitti_1.3.1_rgb`` etc.)::
@@ -159,32 +190,15 @@ class VKitti1Dataset(DepthDataset):
                 self.depth_root / rel if self.depth_root is not None else None,
                 self.scene_root / rel if self.scene_root is not None else None)
 
-    def item_files(self, item) -> list:
-        return [p for p in self._paths(item) if p is not None]
-
-    def load(self, index: int) -> Sample:
-        item = self._items[index]
-        rgb_p, depth_p, scene_p = self._paths(item)
-        rgb = read_rgb(rgb_p)
+    def _name(self, item) -> str:
         world, var = self.sequences[item[0]]
-        s: Sample = {"image": image_tensor(rgb), "depth_sparse": False,
-                     "name": f"{world}/{var}/{Path(item[1]).stem}"}
-        hw = rgb.shape[:2]
-        if depth_p is not None:
-            raw = read_png_uint16(depth_p)
-            check_same_size(depth_p, hw, raw.shape, "depth map")
-            s["depth"], s["valid"] = depth_tensors(vkitti_depth_cm_to_m(raw, self.max_depth))
-        if scene_p is not None:
-            col = read_color_label(scene_p)
-            check_same_size(scene_p, hw, col.shape[:2], "label image")
-            s["label"] = label_tensor(self.label_maps[item[0]](col))
-        return s
+        return f"{world}/{var}/{Path(item[1]).stem}"
 
 
 _VK2_FRAME = re.compile(r"^rgb_(\d+)\.(jpg|jpeg|png)$", re.IGNORECASE)
 
 
-class VKitti2Dataset(DepthDataset):
+class VKitti2Dataset(_VKittiDataset):
     """Virtual KITTI 2.
 
     Layout (one tree, or the official per-modality trees ``vkitti_2.0.3_rgb/``,
@@ -270,23 +284,6 @@ class VKitti2Dataset(DepthDataset):
                if self.cls_root is not None else None)
         return rgb, depth, cls
 
-    def item_files(self, item) -> list:
-        return [p for p in self._paths(item) if p is not None]
-
-    def load(self, index: int) -> Sample:
-        item = self._items[index]
-        rgb_p, depth_p, cls_p = self._paths(item)
+    def _name(self, item) -> str:
         scene, var, cam = self.sequences[item[0]]
-        rgb = read_rgb(rgb_p)
-        hw = rgb.shape[:2]
-        s: Sample = {"image": image_tensor(rgb), "depth_sparse": False,
-                     "name": f"{scene}/{var}/{cam}/{Path(item[1]).stem}"}
-        if depth_p is not None:
-            raw = read_png_uint16(depth_p)
-            check_same_size(depth_p, hw, raw.shape, "depth map")
-            s["depth"], s["valid"] = depth_tensors(vkitti_depth_cm_to_m(raw, self.max_depth))
-        if cls_p is not None:
-            col = read_color_label(cls_p)
-            check_same_size(cls_p, hw, col.shape[:2], "label image")
-            s["label"] = label_tensor(self.label_maps[item[0]](col))
-        return s
+        return f"{scene}/{var}/{cam}/{Path(item[1]).stem}"
