@@ -1,6 +1,7 @@
 """Timing helpers shared by the benchmarks: warm-up, repeated runs, median seconds."""
 from __future__ import annotations
 
+import json
 import platform
 import statistics
 import time
@@ -45,3 +46,12 @@ def machine() -> dict:
         info["gpu"] = torch.cuda.get_device_name(0)
         info["cuda"] = torch.version.cuda
     return info
+
+
+def emit(result: dict, json_path: str | None) -> None:
+    """Print a benchmark's result as JSON and also write it to ``json_path`` when given."""
+    text = json.dumps(result, indent=2)
+    print(text)
+    if json_path:
+        with open(json_path, "w") as f:
+            f.write(text + "\n")

@@ -17,7 +17,6 @@ Prints one JSON object.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -27,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._timing import machine
+from ._timing import emit, machine
 
 H, W = 375, 1242
 
@@ -155,10 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", help="also write the JSON here")
     args = p.parse_args(argv)
     result = run(args.frames, args.scenario, args.device, args.workers, args.batch_size, args.threads)
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
+    emit(result, args.json)
     return 0
 
 

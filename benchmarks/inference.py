@@ -38,7 +38,7 @@ from typing import Any, Callable, Optional
 
 import torch
 
-from ._timing import machine, measure
+from ._timing import emit, machine, measure
 
 BACKENDS = ("eager", "torchscript", "torch-export", "compile", "onnxruntime", "tensorrt")
 
@@ -221,10 +221,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                          "input": "float32 [0, 1], on device; output depth in metres"},
               "seconds": round(time.perf_counter() - t_start, 1), "results": rows,
               "markdown": markdown(rows)}
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
+    emit(result, args.json)
     return 0
 
 

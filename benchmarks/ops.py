@@ -11,7 +11,6 @@ is also reported, relative to a device-to-device copy measured in the same run.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 import numpy as np
@@ -20,7 +19,7 @@ import torch
 import s2rdepth.ops as ops
 from s2rdepth.ops import reference as R
 
-from ._timing import machine, measure
+from ._timing import emit, machine, measure
 
 
 def _eager_adain(x, w, b, eps=1e-5):
@@ -145,11 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", help="also write the JSON here")
     args = p.parse_args(argv)
     result = run(args.device, args.quick)
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.json:
-        with open(args.json, "w") as f:
-            f.write(text + "\n")
+    emit(result, args.json)
     return 0
 
 

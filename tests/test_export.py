@@ -3,7 +3,6 @@ onnxruntime, the TensorRT op list (engines when tensorrt and a GPU are present),
 size and format errors, and the `s2rdepth export` command."""
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -409,17 +408,10 @@ def test_export_argument_errors(work, s2r_ckpt, da_ckpt):
 
 
 def _cli(argv: list[str]) -> int:
-    from s2rdepth.cli import CommandError
-    from s2rdepth.cli import export as cmd
+    """Run the real ``s2rdepth`` entry point (errors go to stderr)."""
+    from s2rdepth.cli import main
 
-    parser = argparse.ArgumentParser(prog="s2rdepth")
-    cmd.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except CommandError as exc:
-        print(f"s2rdepth export: error: {exc}")
-        return 2
+    return main(argv)
 
 
 def test_cli_export(work, da_ckpt, capsys):
@@ -435,10 +427,10 @@ def test_cli_export(work, da_ckpt, capsys):
     assert read_metadata(work / "cli_da50.pt")["depth_max_m"] == 50.0
     assert _cli(["export", "--checkpoint", str(da_ckpt), "--format", "onnx", "--out",
                  str(work / "cli.onnx"), "--int8"]) == 2
-    assert "--int8 needs --format tensorrt" in capsys.readouterr().out
+    assert "--int8 needs --format tensorrt" in capsys.readouterr().err
     assert _cli(["export", "--checkpoint", str(da_ckpt), "--format", "torchscript", "--out",
                  str(work / "bad.pt"), "--height", "100"]) == 2
-    assert "divisible by 32" in capsys.readouterr().out
+    assert "divisible by 32" in capsys.readouterr().err
 
 
 def test_import_stays_light():

@@ -2,7 +2,6 @@
 batching, bad inputs, and the `s2rdepth predict` command."""
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
@@ -298,19 +297,11 @@ def test_official_s2r_folder(tmp_path):
 # command line
 # ---------------------------------------------------------------------------------------------
 def _cli(argv: list[str]) -> int:
-    """Run `s2rdepth predict` through its own parser (independent of the other subcommands)."""
-    from s2rdepth.cli import CommandError, COMMANDS
-    from s2rdepth.cli import predict as cmd
+    """Run the real ``s2rdepth`` entry point (errors go to stderr)."""
+    from s2rdepth.cli import COMMANDS, main
 
     assert "predict" in COMMANDS and "export" in COMMANDS
-    parser = argparse.ArgumentParser(prog="s2rdepth")
-    cmd.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except CommandError as exc:
-        print(f"s2rdepth predict: error: {exc}")
-        return 2
+    return main(argv)
 
 
 def test_cli_predict_writes_16bit_and_colour_pngs(tmp_path, images, s2r_ckpt, s2r_predictor, capsys):
@@ -352,9 +343,9 @@ def test_cli_predict_skips_bad_files_and_reports_errors(tmp_path, images, s2r_ck
     assert _cli(["predict", str(bad), "--checkpoint", str(s2r_ckpt), "--out", str(out), "--quiet"]) == 2
     assert _cli(["predict", str(tmp_path / "missing.png"), "--checkpoint", str(s2r_ckpt),
                  "--out", str(out)]) == 2
-    assert "image not found" in capsys.readouterr().out
+    assert "image not found" in capsys.readouterr().err
     assert _cli(["predict", str(images["generated"]), "--checkpoint", str(da_ckpt), "--out", str(out),
                  "--maps"]) == 2
-    assert "no structure" in capsys.readouterr().out
+    assert "no structure" in capsys.readouterr().err
     assert _cli(["predict", str(images["generated"]), "--checkpoint", str(tmp_path / "none.safetensors"),
                  "--out", str(out)]) == 2
