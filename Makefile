@@ -1,16 +1,18 @@
-# s2rdepth developer entry points. `make test` works on a fresh clone: it creates .venv, installs
-# torch 2.13.0 and the build tools, builds the package (with its compiled operators) and runs the
-# tests.
+# s2rdepth developer entry points. `make demo` and `make test` work on a fresh clone: they create
+# .venv, install torch 2.13.0 and the build tools, build the package (with its compiled operators),
+# then run the demo (`s2rdepth demo`; QUICK=1 for `--quick`, DEMO_OUT=DIR, DEMO_ARGS=...) or the tests.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 TORCH_VERSION ?= 2.13.0
 PYTEST_ARGS ?= -q
+DEMO_OUT ?= demo_out
+DEMO_ARGS ?=
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 
 CSRC := $(shell find csrc cmake -type f 2>/dev/null) CMakeLists.txt pyproject.toml
 
-.PHONY: setup install test cuda-check bench clean
+.PHONY: setup install demo test cuda-check bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +32,9 @@ $(VENV)/.installed: $(VENV)/.deps $(CSRC)
 
 setup install: $(VENV)/.installed
 
+demo: $(VENV)/.installed
+	$(PY) -m s2rdepth demo --out $(DEMO_OUT) $(if $(filter-out 0,$(QUICK)),--quick) $(DEMO_ARGS)
+
 test: $(VENV)/.installed
 	@if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then \
 	    $(MAKE) --no-print-directory cuda-check; \
@@ -43,4 +48,4 @@ bench: $(VENV)/.installed
 	$(PY) -m benchmarks
 
 clean:
-	rm -rf build $(VENV) .pytest_cache
+	rm -rf build $(VENV) .pytest_cache $(DEMO_OUT)

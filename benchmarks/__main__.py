@@ -1,9 +1,10 @@
 """Run the benchmark suites and write one JSON and one markdown summary.
 
-    python -m benchmarks [--quick] [--suites ops,inference,eval] [--out DIR]
+    python -m benchmarks [--quick] [--suites ops,train,inference,eval] [--out DIR]
 
 Suites (each also runs alone, e.g. ``python -m benchmarks.ops``):
   ops        fused operators vs the eager PyTorch composition / a NumPy loop (benchmarks/ops.py)
+  train      training steps/s per method, fused vs reference ops (benchmarks/train.py)
   inference  latency per backend and preset at 192 x 640 (benchmarks/inference.py)
   eval       evaluation throughput on KITTI-sized frames (benchmarks/eval.py)
 Writes ``DIR/benchmarks.json`` (every suite's full JSON) and ``DIR/benchmarks.md``.
@@ -24,6 +25,7 @@ from ._timing import machine
 #: suite -> (module, arguments for a full run, arguments for --quick)
 SUITES: dict[str, tuple[str, list[str], list[str]]] = {
     "ops": ("ops", [], ["--quick"]),
+    "train": ("train", [], ["--quick"]),
     "inference": ("inference", ["--presets", "tiny,lite", "--batches", "1,8"],
                   ["--presets", "tiny", "--batches", "1", "--quick", "--backends", "eager,torchscript"]),
     "eval": ("eval", ["--frames", "697", "--scenario", "predictions"],
@@ -57,6 +59,10 @@ def summary(results: dict) -> str:
             r = ops[key]
             lines.append(f"| {key} | {r['fused_ms']:.2f} | {r[ref]:.2f} | {r['ratio']:.2f}x |")
         lines.append("")
+    tr = results["suites"].get("train")
+    if tr:
+        lines += [f"## Training throughput ({tr['preset']} preset, {tr['size'][0]}x{tr['size'][1]}, batch "
+                  f"{tr['batch']}, {tr['threads']} thread(s), {tr['device']})", "", tr["markdown"], ""]
     inf = results["suites"].get("inference")
     if inf:
         lines += ["## Inference latency", "", inf.get("markdown", ""), ""]

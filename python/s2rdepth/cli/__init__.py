@@ -14,7 +14,7 @@ from typing import Sequence
 from .._version import __version__
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS: list[str] = ["info", "prepare_kitti_gt", "synth", "train", "evaluate", "compare", "visualize",
+COMMANDS: list[str] = ["info", "demo", "prepare_kitti_gt", "synth", "train", "evaluate", "compare", "visualize",
                        "predict", "export"]
 
 

@@ -7,14 +7,10 @@ and the package version (:mod:`s2rdepth.eval`).
 from __future__ import annotations
 
 import argparse
-
-from ._types import int_at_least, positive_float
 import json
 import os
 
-
-
-
+from ._types import int_at_least, positive_float
 
 
 def register(sub: argparse._SubParsersAction) -> None:

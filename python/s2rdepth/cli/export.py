@@ -6,13 +6,11 @@ building TensorRT engines on a Jetson.
 from __future__ import annotations
 
 import argparse
-
-from ._types import int_at_least
 import json
 
+from ._types import int_at_least
+
 _FORMATS = ("torchscript", "torch-export", "onnx", "tensorrt")
-
-
 
 
 def register(sub: argparse._SubParsersAction) -> None:

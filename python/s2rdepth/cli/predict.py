@@ -15,14 +15,10 @@ Folders given as IMAGE are searched (recursively) for image files. Names that wo
 from __future__ import annotations
 
 import argparse
-
-from ._types import int_at_least, size_hw
 import sys
 from pathlib import Path
 
-
-
-
+from ._types import int_at_least, size_hw
 
 
 def register(sub: argparse._SubParsersAction) -> None:

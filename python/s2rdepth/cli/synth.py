@@ -7,10 +7,10 @@ folder of JPEGs; see :mod:`s2rdepth.data.synth`.
 from __future__ import annotations
 
 import argparse
-
-from ._types import int_at_least
 import json
 import sys
+
+from ._types import int_at_least
 
 _DOMAINS = ("virtual", "real", "painting")
 
@@ -22,10 +22,6 @@ def _size(text: str) -> tuple[int, int]:
         return parse_size(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-
-
 
 
 def register(sub: argparse._SubParsersAction) -> None:

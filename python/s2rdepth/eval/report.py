@@ -57,8 +57,10 @@ def reference_row(dataset: str, cap: float, *, reference: Optional[str] = None,
     """The paper row a run is compared with.
 
     ``reference`` (a row id or a case-insensitive part of its id/setting) wins; otherwise the
-    run's checkpoint decides (S2R variant ``baseline`` → DP only, ``ste`` → +STE, other S2R
-    variants → full model, DA-Monodepth → vKITTI→KITTI); otherwise the S2R full model row.
+    run's checkpoint decides (S2R variant ``baseline`` → DP only, ``ste`` → +STE, ``edge`` → Edge
+    + DP, other S2R variants → full model; DA-Monodepth → vKITTI→KITTI full model, or its Table 3
+    ablation row without the domain classifier / semantic decoder); otherwise the S2R full model
+    row.
     ``None`` when no row of that dataset and cap exists.
     """
     rows = [r for r in paper_rows(dataset) if math.isclose(float(r["cap"]), float(cap))]
@@ -73,12 +75,16 @@ def reference_row(dataset: str, cap: float, *, reference: Optional[str] = None,
                              f"(rows: {', '.join(r['id'] for r in rows)})")
         return hit[0]
     arch = (source or {}).get("arch")
-    variant = ((source or {}).get("config") or {}).get("variant", "ste_dsa_mul")
+    config = (source or {}).get("config") or {}
+    variant = config.get("variant", "ste_dsa_mul")
     wanted: list[tuple[str, str]] = []
     if arch == "da_monodepth":
-        wanted = [("da_monodepth", "vkitti")]
+        if config.get("use_domain_classifier", True):
+            wanted = [("da_monodepth", "vkitti")]
+        else:
+            wanted = [("da_monodepth", "vkitti_seg" if config.get("use_semantic", True) else "vkitti_baseline")]
     elif arch == "s2r":
-        wanted = [("s2r", variant if variant in ("baseline", "ste") else "ste_dsa_mul")]
+        wanted = [("s2r", variant if variant in ("baseline", "ste", "edge") else "ste_dsa_mul")]
     wanted.append(("s2r", "ste_dsa_mul"))
     for method, var in wanted:
         hit = [r for r in rows if r["method"] == method and r["variant"] == var]

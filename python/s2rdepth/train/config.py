@@ -42,7 +42,8 @@ __all__ = [
     "CheckpointConfig", "ConfigError", "DAMonodepthMethodConfig", "DataConfig", "DatasetConfig",
     "LogConfig", "LoopConfig", "METHOD_CONFIGS", "MethodConfig", "ModelConfig", "OptimConfig",
     "S2RDepthMethodConfig", "S2RTranslationMethodConfig", "TrainConfig", "apply_overrides",
-    "config_from_dict", "config_to_dict", "dump_config", "load_config", "parse_overrides",
+    "CONFIG_DIR", "config_from_dict", "config_to_dict", "dump_config", "load_config", "parse_overrides",
+    "resolve_config_path",
 ]
 
 
@@ -563,9 +564,35 @@ def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: The configurations shipped inside the package (the repository's ``configs/`` links here).
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+
+
+def resolve_config_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` when it is a file; otherwise a relative name of a shipped configuration
+    (``s2r/vkitti_stage2.yaml``, ``configs/s2r/vkitti_stage2.yaml`` or without ``.yaml``),
+    so the commands in the README work from any directory after ``pip install``.
+
+    Raises:
+        ConfigError: neither a file nor a shipped configuration.
+    """
+    p = Path(path)
+    if p.is_file():
+        return p
+    parts = p.parts[1:] if p.parts[:1] == ("configs",) else p.parts
+    if parts and not p.is_absolute():
+        name = CONFIG_DIR.joinpath(*parts)
+        for cand in (name, name.with_name(name.name + ".yaml")):
+            if cand.is_file():
+                return cand
+    raise ConfigError(f"config file not found: {p} (neither a file nor one of the shipped configurations "
+                      f"under {CONFIG_DIR}, e.g. s2r/vkitti_stage2.yaml)")
+
+
 def read_yaml(path: str | os.PathLike[str], _seen: Optional[set[Path]] = None) -> dict[str, Any]:
-    """Read a config file, following ``base:`` (relative to the file) recursively."""
-    path = Path(path)
+    """Read a config file (or a shipped one, :func:`resolve_config_path`), following ``base:``
+    (relative to the file) recursively."""
+    path = resolve_config_path(path) if _seen is None else Path(path)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     seen = set() if _seen is None else _seen

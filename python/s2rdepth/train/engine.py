@@ -22,7 +22,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Optional
+from typing import Any, Callable, Iterator, Mapping, Optional
 
 import numpy as np
 import torch
@@ -70,7 +70,7 @@ class TrainResult:
 
 
 def train(cfg: TrainConfig, *, resume: bool = False, max_steps: Optional[int] = None,
-          console: bool = True) -> TrainResult:
+          console: bool = True, on_step: Optional[Callable[[int, int], None]] = None) -> TrainResult:
     """Train ``cfg`` in this process (one rank of a ``torchrun`` job, or alone).
 
     Args:
@@ -79,6 +79,8 @@ def train(cfg: TrainConfig, *, resume: bool = False, max_steps: Optional[int] = 
             there is none).
         max_steps: stop after this many steps in total (overrides ``train.max_steps``).
         console: print messages and progress bars to stderr.
+        on_step: called as ``on_step(step, total_steps)`` after every optimiser step on the main
+            process (e.g. to drive an outer progress bar).
 
     Raises:
         ConfigError: a bad configuration, data root or checkpoint — before any step.
@@ -93,7 +95,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, max_steps: Optional[int] = 
     trainer = None
     try:
         trainer = Trainer(cfg, ctx, resume=resume, console=console)
-        return trainer.run()
+        return trainer.run(on_step=on_step if ctx.is_main else None)
     finally:
         if trainer is not None:
             trainer.close()
@@ -277,8 +279,9 @@ class Trainer:
                       f"amp {t.amp}, {self.total_steps} steps ({self.steps_per_epoch} per epoch)")
 
     # ==================================================================== the loop
-    def run(self) -> TrainResult:
-        """Train until ``total_steps``; final checkpoint and model export; returns the result."""
+    def run(self, on_step: Optional[Callable[[int, int], None]] = None) -> TrainResult:
+        """Train until ``total_steps``; final checkpoint and model export; returns the result.
+        ``on_step(step, total_steps)`` is called after every step."""
         self._set_train_mode()
         t_first: Optional[float] = None
         first_step = self.step
@@ -295,6 +298,8 @@ class Trainer:
                     self.step_in_epoch += 1
                     n_window += 1
                     self.log.advance()
+                    if on_step is not None:
+                        on_step(self.step, self.total_steps)
                     for k, v in (losses or {}).items():
                         window.setdefault(k, []).append(v)
                     if self.cfg.optim.step_unit == "step":
