@@ -85,10 +85,20 @@ def test_claims_follow_the_mean_and_count_seeds():
     rows = _rows({"s2r_baseline": [0.30, 0.30, 0.30], "s2r_ste": [0.25, 0.31, 0.26], "s2r_full": [0.20, 0.20, 0.27],
                   "da_baseline": [0.3, 0.3, 0.3], "da_full": [0.35, 0.34, 0.36]})
     s2r, da = check_claims(rows)
+    assert [c["measure"] for c in check_claims(rows, gap=True)] == ["gap", "gap"]
     assert s2r["holds"] and s2r["seeds_holding"] == 1 and s2r["seeds"] == 3
     assert not da["holds"] and da["seeds_holding"] == 0
     assert [c[0] for c in CLAIMS] == [s2r["claim"], da["claim"]]
     assert check_claims(_rows({"s2r_baseline": [0.3]})) == []  # incomplete chains are not judged
+
+
+def test_gap_table_signs_and_rows():
+    from s2rdepth.demo import format_gap_table
+
+    real, virt = _rows({"s2r_baseline": [0.30]}), _rows({"s2r_baseline": [0.20]})
+    gap = _rows({"s2r_baseline": [0.10]})
+    text = format_gap_table(real, virt, gap, seeds=[0])
+    assert "| S2R: DP only | 0.300 | 0.200 | +0.100 |" in text
 
 
 def test_table_has_paper_rows_beside_demo_rows():
@@ -137,7 +147,13 @@ def test_demo_writes_every_row_and_artifact(micro_demo):
             ev = json.loads(Path(run["eval"]).read_text())
             assert ev["protocol"]["crop"] == "garg" and ev["protocol"]["median_scaling"] is True
             assert ev["frames"] == MICRO.test_frames
-    assert {c["group"] for c in doc["claims"]} == {"s2r", "da"}
+    assert {(c["group"], c["measure"]) for c in doc["claims"]} == {(g, m) for g in ("s2r", "da") for m in ("abs_rel", "gap")}
+    for rid, row in doc["rows"].items():  # gap = real - virtual rendering, per seed
+        reals = [json.loads(Path(r["eval"]).read_text()) for r in row["runs"].values()]
+        virts = [json.loads(Path(r["eval_virtual"]).read_text()) for r in row["runs"].values()]
+        gaps = [a["results"]["80"]["means"]["abs_rel"] - b["results"]["80"]["means"]["abs_rel"] for a, b in zip(reals, virts)]
+        assert row["gap_abs_rel"]["values"] == pytest.approx(gaps)
+    assert doc["gap_table_markdown"] in (out / "results.md").read_text()
     md = (out / "results.md").read_text()
     assert doc["table_markdown"] in md and "paper (KITTI Eigen)" in md
     for fig in doc["figures"]:
@@ -160,6 +176,19 @@ def test_demo_run_config_repeats_the_row(micro_demo, tmp_path):
     assert Path(cfg.method.init_checkpoint).is_file()  # stage 2 of the same seed
     assert main(["train", str(cfg_path), "--out", str(tmp_path / "again"), "--max-steps", "1", "--quiet"]) == 0
     assert (tmp_path / "again" / "model.safetensors").is_file()
+
+
+def test_demo_virtual_rendering_shares_the_test_scenes(micro_demo):
+    from s2rdepth.eval import KittiEvalSet
+
+    out, _ = micro_demo
+    real, virt = (KittiEvalSet(out / "data" / d, out / "data" / d / "splits" / "demo_test_files.txt")
+                  for d in ("real_test", "virtual_test"))
+    assert real.names == virt.names and len(real) == MICRO.test_frames
+    for i in range(len(real)):
+        a, b = real.load(i, image=True), virt.load(i, image=True)
+        np.testing.assert_array_equal(a["gt"], b["gt"])  # same scans, same geometry
+        assert a["image"].shape == b["image"].shape and not np.array_equal(a["image"], b["image"])
 
 
 def test_demo_reuses_matching_data(micro_demo, capsys):

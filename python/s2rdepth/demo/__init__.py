@@ -11,8 +11,8 @@ real-styled ones, and check the papers' ablation ordering.
 """
 from .pipeline import DemoResult, run_demo
 from .plan import PROFILES, RUNS, DemoProfile, DemoRun
-from .report import CLAIMS, aggregate, check_claims, format_table
+from .report import CLAIMS, GAP_CLAIMS, aggregate, check_claims, format_gap_table, format_table
 from .scheduler import TrainTask, TrainingFailed, train_all
 
-__all__ = ["CLAIMS", "DemoProfile", "DemoResult", "DemoRun", "PROFILES", "RUNS", "TrainTask", "TrainingFailed",
-           "aggregate", "check_claims", "format_table", "run_demo", "train_all"]
+__all__ = ["CLAIMS", "GAP_CLAIMS", "DemoProfile", "DemoResult", "DemoRun", "PROFILES", "RUNS", "TrainTask", "TrainingFailed",
+           "aggregate", "check_claims", "format_gap_table", "format_table", "run_demo", "train_all"]

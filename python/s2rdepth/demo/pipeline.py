@@ -33,7 +33,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from .plan import PROFILES, RUNS, DemoProfile, DemoRun, data_seeds, run_overrides
-from .report import aggregate, check_claims, format_table
+from .report import aggregate, check_claims, format_gap_table, format_table
 from .scheduler import TrainTask, train_all
 
 __all__ = ["DemoResult", "run_demo"]
@@ -41,7 +41,7 @@ __all__ = ["DemoResult", "run_demo"]
 #: Relative cost of one step of each run (1-thread CPU, measured), for scheduling only.
 _STEP_COST = {"s2r_stage1": 5.5, "s2r_baseline": 1.0, "s2r_ste": 2.0, "s2r_full": 3.0, "s2r_edge": 1.0,
               "da_baseline": 0.8, "da_seg": 1.2, "da_full": 1.9}
-DATA_FORMAT_VERSION = 1
+DATA_FORMAT_VERSION = 2
 
 
 class DemoResult(dict):
@@ -84,15 +84,18 @@ class _Phase:
 # ============================================================================ phases
 def _generate_data(out: Path, profile: DemoProfile, data_seed: int, workers: Optional[int],
                    show: bool) -> dict[str, Path]:
-    """Render the four domains (reused when ``data/manifest.json`` matches)."""
-    from ..data.synth import generate
+    """Render the domains (reused when ``data/manifest.json`` matches). ``test_virtual`` is the
+    test split's scenes rendered in the ``virtual`` look, in the KITTI layout beside the real
+    test frames (same Velodyne scans): the in-domain reference for the generalisation gap."""
+    from ..data.synth import frame_paths, generate
 
     data = out / "data"
     seeds = data_seeds(data_seed)
     plan = [("virtual", "virtual", profile.virtual_frames), ("painting", "painting", profile.painting_frames),
-            ("target", "real", profile.target_frames), ("test", "real", profile.test_frames)]
+            ("target", "real", profile.target_frames), ("test", "real", profile.test_frames),
+            ("test_virtual", "virtual", profile.test_frames)]
     folders = {"virtual": data / "virtual", "painting": data / "painting", "target": data / "real_target",
-               "test": data / "real_test"}
+               "test": data / "real_test", "test_virtual": data / "virtual_test"}
     manifest = {"format_version": DATA_FORMAT_VERSION, "render_size": list(profile.render_size),
                 "seeds": seeds, "frames": {k: n for k, _, n in plan}}
     mpath = data / "manifest.json"
@@ -108,12 +111,13 @@ def _generate_data(out: Path, profile: DemoProfile, data_seed: int, workers: Opt
     for key, domain, count in plan:
         if folders[key].exists():
             shutil.rmtree(folders[key])
+        target = folders[key] if key != "test_virtual" else data / "_virtual_test_render"
 
         def progress(i: int, n: int, base: int = done, key: str = key) -> None:
             phase.set(base + i, key)
 
-        generate(folders[key], domain, count, size=profile.render_size, seed=seeds[key], workers=workers,
-                 progress=progress)
+        generate(target, domain, count, size=profile.render_size, seed=seeds["test" if key == "test_virtual" else key],
+                 workers=workers, progress=progress)
         done += count
     # The test split is every test frame (the generator's own train/val/test split is not used).
     names = []
@@ -123,9 +127,25 @@ def _generate_data(out: Path, profile: DemoProfile, data_seed: int, workers: Opt
             names += [ln for ln in f.read_text(encoding="utf-8").splitlines() if ln.strip()]
     (folders["test"] / "splits" / "demo_test_files.txt").write_text("\n".join(sorted(names)) + "\n",
                                                                      encoding="utf-8")
+    # virtual_test: the real test tree with each image replaced by the virtual rendering of the
+    # same scene (hard links, or copies across file systems)
+    render = data / "_virtual_test_render"
+    shutil.copytree(folders["test"], folders["test_virtual"], copy_function=_link_or_copy)
+    for i in range(profile.test_frames):
+        dst = frame_paths(folders["test_virtual"], "real", i)["image"]
+        dst.unlink()
+        shutil.copyfile(frame_paths(render, "virtual", i)["image"], dst)
+    shutil.rmtree(render)
     mpath.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     phase.close(f"{total} frames rendered at {profile.render_size[0]}x{profile.render_size[1]} into {data}")
     return folders
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 def _train(out: Path, profile: DemoProfile, data: dict[str, Path], seeds: Sequence[int], jobs: int,
@@ -152,37 +172,39 @@ def _train(out: Path, profile: DemoProfile, data: dict[str, Path], seeds: Sequen
 
 
 def _evaluate(out: Path, data: dict[str, Path], seeds: Sequence[int], show: bool, batch_size: int = 16
-              ) -> dict[str, dict[int, dict[str, Any]]]:
-    """``run id → seed → result document`` of ``s2rdepth evaluate --json``."""
+              ) -> dict[str, dict[str, dict[int, dict[str, Any]]]]:
+    """``look → run id → seed → result document`` (of ``s2rdepth evaluate --json``) for the
+    ``real`` test split and the ``virtual`` rendering of the same scenes."""
     from ..eval import KittiEvalSet, ModelRunner, default_protocol, evaluate, load_checkpoint
 
     runs = [r for r in RUNS if r.group is not None]
-    split = data["test"] / "splits" / "demo_test_files.txt"
-    evalset = KittiEvalSet(data["test"], split)
+    sets = {look: KittiEvalSet(data[key], data[key] / "splits" / "demo_test_files.txt")
+            for look, key in (("real", "test"), ("virtual", "test_virtual"))}
     protocol = default_protocol("kitti")
-    phase = _Phase("evaluate", len(runs) * len(seeds) * len(evalset), "img", show)
-    docs: dict[str, dict[int, dict[str, Any]]] = {}
+    n = len(sets["real"])
+    phase = _Phase("evaluate", 2 * len(runs) * len(seeds) * n, "img", show)
+    docs: dict[str, dict[str, dict[int, dict[str, Any]]]] = {look: {} for look in sets}
     done = 0
     for seed in seeds:
         for run in runs:
             ckpt = out / "runs" / f"seed{seed}" / run.id / "model.safetensors"
             model, meta = load_checkpoint(ckpt, "cpu")
             runner = ModelRunner(model, meta["network_size"], device="cpu")
+            for look, evalset in sets.items():
+                def progress(i: int, total: int, base: int = done, key: str = run.id) -> None:
+                    phase.set(base + i, key)
 
-            def progress(i: int, n: int, base: int = done, key: str = run.id) -> None:
-                phase.set(base + i, key)
-
-            res = evaluate(evalset, runner, protocol, batch_size=batch_size, label=f"{run.id} seed {seed}",
-                           progress=progress, source_info={"checkpoint": str(ckpt), **meta.get("source", {})})
-            doc = res.to_dict(per_image=True)
-            path = out / "eval" / f"seed{seed}" / f"{run.id}.json"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(doc, indent=1, allow_nan=False), encoding="utf-8")
-            doc["_path"] = str(path)
-            docs.setdefault(run.id, {})[seed] = doc
-            done += len(evalset)
-    phase.close(f"{len(runs) * len(seeds)} models x {len(evalset)} test frames (KITTI protocol: Velodyne ground "
-                f"truth, Garg crop, median scaling, cap 80 m)")
+                res = evaluate(evalset, runner, protocol, batch_size=batch_size, label=f"{run.id} seed {seed}",
+                               progress=progress, source_info={"checkpoint": str(ckpt), **meta.get("source", {})})
+                doc = res.to_dict(per_image=True)
+                path = out / "eval" / f"seed{seed}" / (f"{run.id}.json" if look == "real" else f"{run.id}_virtual.json")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(json.dumps(doc, indent=1, allow_nan=False), encoding="utf-8")
+                doc["_path"] = str(path)
+                docs[look].setdefault(run.id, {})[seed] = doc
+                done += n
+    phase.close(f"{len(runs) * len(seeds)} models x {n} test frames, real-styled and virtual renderings (KITTI "
+                f"protocol: Velodyne ground truth, Garg crop, median scaling, cap 80 m)")
     return docs
 
 
@@ -311,9 +333,13 @@ def run_demo(out: str | os.PathLike[str] = "demo_out", *, quick: bool = False, s
     seconds["evaluate"] = time.perf_counter() - t
 
     paper = {r["id"]: r["metrics"] for r in paper_rows("kitti")}
-    rows = {rid: aggregate([_cap80(docs[rid][s]) for s in seeds]) for rid in docs}
-    claims = check_claims(rows)
+    rows = {rid: aggregate([_cap80(docs["real"][rid][s]) for s in seeds]) for rid in docs["real"]}
+    in_domain = {rid: aggregate([_cap80(docs["virtual"][rid][s]) for s in seeds]) for rid in docs["virtual"]}
+    gap = {rid: aggregate([{"abs_rel": _cap80(docs["real"][rid][s])["abs_rel"]
+                            - _cap80(docs["virtual"][rid][s])["abs_rel"]} for s in seeds]) for rid in rows}
+    claims = check_claims(rows) + check_claims(gap, gap=True)
     table = format_table(rows, paper, seeds)
+    gap_table = format_gap_table(rows, in_domain, gap, seeds)
     best = min(rows, key=lambda rid: rows[rid]["abs_rel"]["mean"])
     best_ckpt = out / "runs" / f"seed{seeds[0]}" / best / "model.safetensors"
 
@@ -337,16 +363,18 @@ def run_demo(out: str | os.PathLike[str] = "demo_out", *, quick: bool = False, s
                     "median scaling, depth cap 80 m",
         "rows": {rid: {"label": by_id[rid].label, "group": by_id[rid].group, "paper_row": by_id[rid].paper_row,
                        "paper": paper.get(by_id[rid].paper_row or ""), "metrics": rows[rid],
+                       "virtual_render_metrics": in_domain[rid], "gap_abs_rel": gap[rid]["abs_rel"],
                        "runs": {str(s): {"config": str(out / "runs" / f"seed{s}" / rid / "config.yaml"),
                                          "model": trained[f"seed{s}/{rid}"]["model"],
-                                         "eval": docs[rid][s]["_path"],
+                                         "eval": docs["real"][rid][s]["_path"],
+                                         "eval_virtual": docs["virtual"][rid][s]["_path"],
                                          "train_seconds": round(trained[f"seed{s}/{rid}"]["seconds"], 1),
                                          "steps_per_second": trained[f"seed{s}/{rid}"]["steps_per_second"]}
                                 for s in seeds}}
                  for rid in rows},
         "stage1": {str(s): trained[f"seed{s}/s2r_stage1"] for s in seeds},
         "claims": claims, "best": {"run": best, "checkpoint": str(best_ckpt)},
-        "figures": figures, "deploy": deploy, "table_markdown": table,
+        "figures": figures, "deploy": deploy, "table_markdown": table, "gap_table_markdown": gap_table,
         "seconds": {k: round(v, 1) for k, v in seconds.items()},
     })
     _write_results(out, result)
@@ -366,10 +394,10 @@ def _torch_version() -> str:
 
 
 def _console_summary(result: DemoResult) -> str:
-    lines = ["", result["table_markdown"]]
+    lines = ["", result["table_markdown"], result["gap_table_markdown"]]
     for c in result["claims"]:
         verdict = "reproduced" if c["holds"] else "NOT reproduced"
-        lines.append(f"{verdict}: {c['claim']} (abs_rel {' > '.join(f'{v:.3f}' for v in c['abs_rel'])}; "
+        lines.append(f"{verdict}: {c['claim']} ({c['measure']} {' > '.join(f'{v:.3f}' for v in c['abs_rel'])}; "
                      f"{c['seeds_holding']}/{c['seeds']} seeds)")
     out = Path(result["data"]["virtual"]).parent.parent
     lines += ["", f"best model: {result['best']['run']}; exported to {result['deploy']['torchscript']}"
@@ -392,9 +420,12 @@ def _write_results(out: Path, result: DemoResult) -> None:
           f"({prof['network_size'][0]}x{prof['network_size'][1]}, batch {prof['batch_size']}), evaluated on "
           f"{prof['test_frames']} `real`-styled test frames: {result['protocol']}. "
           f"Seeds: {', '.join(map(str, seeds))}" + (" (mean ± std)." if len(seeds) > 1 else "."), "",
-          result["table_markdown"]]
+          result["table_markdown"],
+          "Generalisation gap: abs_rel on the real-styled test frames minus abs_rel on the `virtual` "
+          "rendering of the very same scenes (same geometry and ground truth, training-domain look).", "",
+          result["gap_table_markdown"]]
     for c in result["claims"]:
-        md.append(f"- {'✔ reproduced' if c['holds'] else '✘ not reproduced'}: {c['claim']} — abs_rel "
+        md.append(f"- {'✔ reproduced' if c['holds'] else '✘ not reproduced'}: {c['claim']} — {c['measure']} "
                   f"{' > '.join(f'{v:.3f}' for v in c['abs_rel'])} ({c['seeds_holding']}/{c['seeds']} seeds)")
     md += ["", "Steps per run: " + ", ".join(f"{k} {v}" for k, v in prof["steps"].items()) + ".",
            f"Phases (s): " + ", ".join(f"{k} {v}" for k, v in result["seconds"].items()) + ".",

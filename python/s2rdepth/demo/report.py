@@ -14,12 +14,17 @@ import numpy as np
 from ..eval.protocol import KITTI_COLUMNS
 from .plan import RUNS, DemoRun
 
-__all__ = ["CLAIMS", "aggregate", "check_claims", "format_table"]
+__all__ = ["CLAIMS", "GAP_CLAIMS", "aggregate", "check_claims", "format_gap_table", "format_table"]
 
 #: ``(description, group, ordered run ids)``: abs_rel must strictly decrease along each chain.
 CLAIMS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("S2R-DepthNet: abs_rel DP only > +STE > +STE+DSA", "s2r", ("s2r_baseline", "s2r_ste", "s2r_full")),
     ("DA-Monodepth: abs_rel with adaptation < depth-only baseline", "da", ("da_baseline", "da_full")),
+)
+#: The same orderings on the generalisation gap (abs_rel real − abs_rel virtual rendering).
+GAP_CLAIMS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("S2R-DepthNet: synthetic-to-real gap DP only > +STE > +STE+DSA", "s2r", ("s2r_baseline", "s2r_ste", "s2r_full")),
+    ("DA-Monodepth: synthetic-to-real gap with adaptation < depth-only baseline", "da", ("da_baseline", "da_full")),
 )
 _HEADERS = {"abs_rel": "Abs Rel", "sq_rel": "Sq Rel", "rmse": "RMSE", "rmse_log": "RMSE log",
             "a1": "δ<1.25", "a2": "δ<1.25²", "a3": "δ<1.25³"}
@@ -37,30 +42,32 @@ def aggregate(per_seed: Sequence[Mapping[str, float]]) -> dict[str, dict[str, fl
     return out
 
 
-def check_claims(rows: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Each claim of :data:`CLAIMS` on the mean abs_rel of ``rows`` (run id → aggregate), plus
-    how many seeds reproduce it on their own."""
+def check_claims(rows: Mapping[str, Mapping[str, Any]], gap: bool = False) -> list[dict[str, Any]]:
+    """Each claim of :data:`CLAIMS` (``gap=True``: :data:`GAP_CLAIMS`, ``rows`` holding the gap)
+    on the mean abs_rel of ``rows`` (run id → aggregate), plus how many seeds reproduce it on
+    their own."""
     out = []
-    for text, group, chain in CLAIMS:
+    for text, group, chain in (GAP_CLAIMS if gap else CLAIMS):
         if not all(r in rows for r in chain):
             continue
         means = [rows[r]["abs_rel"]["mean"] for r in chain]
         seeds = [rows[r]["abs_rel"]["values"] for r in chain]
         n = min(len(s) for s in seeds)
         per_seed = [all(seeds[i][s] > seeds[i + 1][s] for i in range(len(chain) - 1)) for s in range(n)]
-        out.append({"claim": text, "group": group, "runs": list(chain),
+        out.append({"claim": text, "group": group, "runs": list(chain), "measure": "gap" if gap else "abs_rel",
                     "abs_rel": [round(m, 4) for m in means],
                     "holds": all(a > b for a, b in zip(means, means[1:])),
                     "seeds_holding": int(sum(per_seed)), "seeds": n})
     return out
 
 
-def _cell(v: Optional[Mapping[str, float]], digits: int = 3) -> str:
+def _cell(v: Optional[Mapping[str, float]], digits: int = 3, signed: bool = False) -> str:
     if v is None or v.get("mean") is None or not math.isfinite(v["mean"]):
         return "–"
+    mean = f"{v['mean']:+.{digits}f}" if signed else f"{v['mean']:.{digits}f}"
     if v.get("n", 1) > 1:
-        return f"{v['mean']:.{digits}f} ± {v['std']:.{digits}f}"
-    return f"{v['mean']:.{digits}f}"
+        return f"{mean} ± {v['std']:.{digits}f}"
+    return mean
 
 
 def format_table(rows: Mapping[str, Mapping[str, Any]], paper: Mapping[str, Mapping[str, float]],
@@ -84,3 +91,17 @@ def format_table(rows: Mapping[str, Mapping[str, Any]], paper: Mapping[str, Mapp
             lines.append(f"| {run.label} | {who} | " + " | ".join(_cell(rows[run.id].get(c)) for c in cols) + " |")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def format_gap_table(rows: Mapping[str, Mapping[str, Any]], in_domain: Mapping[str, Mapping[str, Any]],
+                     gap: Mapping[str, Mapping[str, Any]], seeds: Sequence[int], runs: Sequence[DemoRun] = RUNS) -> str:
+    """Markdown: abs_rel on the real-styled test frames, on the ``virtual`` rendering of the same
+    scenes, and their difference (the synthetic-to-real gap), per evaluated run."""
+    lines = ["| model | Abs Rel (real-styled) | Abs Rel (virtual rendering) | gap (real − virtual) |",
+             "|---|---|---|---|"]
+    for run in runs:
+        if run.group is None or run.id not in rows:
+            continue
+        lines.append(f"| {run.short or run.label} | {_cell(rows[run.id]['abs_rel'])} | "
+                     f"{_cell(in_domain[run.id]['abs_rel'])} | {_cell(gap[run.id]['abs_rel'], signed=True)} |")
+    return "\n".join(lines) + "\n"
