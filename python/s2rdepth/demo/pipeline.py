@@ -208,8 +208,8 @@ def _evaluate(out: Path, data: dict[str, Path], seeds: Sequence[int], show: bool
     return docs
 
 
-def _figures(out: Path, data: dict[str, Path], seed: int, best: str, count: int, show: bool) -> list[str]:
-    """``figures/comparison.png`` (every model on ``count`` test images) and the best S2R
+def _figures(out: Path, data: dict[str, Path], seed: int, count: int, show: bool) -> list[str]:
+    """``figures/comparison.png`` (every model on ``count`` test images) and the full S2R
     model's panels (structure, attention, error) of the first image."""
     from ..eval import ModelRunner, load_checkpoint, read_name_list
     from ..viz.figures import render_figures
@@ -229,8 +229,7 @@ def _figures(out: Path, data: dict[str, Path], seed: int, best: str, count: int,
     fig_dir.mkdir(parents=True, exist_ok=True)
     written = [str(comparison_figure(models, images, fig_dir / "comparison.png"))]
     phase.set(1)
-    s2r_best = best if best.startswith("s2r") else "s2r_full"
-    short = next(r.short or r.id for r in runs if r.id == s2r_best)
+    short = next(r.short or r.id for r in runs if r.id == "s2r_full")  # the model with M_s and M_a
     recs = render_figures(models[short], images[:1], fig_dir, gt=["kitti"])
     for rec in recs:
         written += [rec[k] for k in ("panel", "error_map") if k in rec]
@@ -344,7 +343,7 @@ def run_demo(out: str | os.PathLike[str] = "demo_out", *, quick: bool = False, s
     best_ckpt = out / "runs" / f"seed{seeds[0]}" / best / "model.safetensors"
 
     t = time.perf_counter()
-    figures = _figures(out, data, seeds[0], best, prof.figure_images, show)
+    figures = _figures(out, data, seeds[0], prof.figure_images, show)
     seconds["figures"] = time.perf_counter() - t
     t = time.perf_counter()
     deploy = _export_and_predict(out, data, best_ckpt, show)
