@@ -201,6 +201,15 @@ def test_demo_reuses_matching_data(micro_demo, capsys):
     assert (out / "data" / "manifest.json").stat().st_mtime_ns == before
 
 
+def test_demo_never_writes_into_a_foreign_folder(tmp_path, capsys):
+    mine = tmp_path / "thesis"
+    mine.mkdir()
+    (mine / "chapter1.tex").write_text("precious")
+    assert main(["demo", "--out", str(mine), "--quick"]) == 2
+    assert "not written by s2rdepth demo" in capsys.readouterr().err
+    assert sorted(p.name for p in mine.iterdir()) == ["chapter1.tex"]
+
+
 def test_demo_cli_arguments(capsys):
     with pytest.raises(SystemExit):
         main(["demo", "--seeds", "0,0"])

@@ -45,6 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..demo import TrainingFailed, run_demo
+    from . import CommandError
 
     try:
         result = run_demo(args.out, quick=args.quick, seeds=args.seeds, data_seed=args.data_seed, jobs=args.jobs,
@@ -52,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     except TrainingFailed as exc:
         print(f"s2rdepth demo: error: {exc}", flush=True)
         return 1
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
     if args.quiet:
         print(result["table_markdown"])
     return 0

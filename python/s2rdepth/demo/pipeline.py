@@ -318,6 +318,7 @@ def run_demo(out: str | os.PathLike[str] = "demo_out", *, quick: bool = False, s
         raise ValueError(f"jobs must be >= 1, got {jobs}")
     threads = threads if threads is not None else max(1, cores // jobs)
     out = Path(out).resolve()
+    _check_out(out)
     out.mkdir(parents=True, exist_ok=True)
     seconds: dict[str, float] = {}
 
@@ -380,6 +381,22 @@ def run_demo(out: str | os.PathLike[str] = "demo_out", *, quick: bool = False, s
     if show:
         print(_console_summary(result), flush=True)
     return result
+
+
+#: What a demo folder holds; anything else in a non-empty ``--out`` means it is not one.
+_DEMO_ENTRIES = {"data", "runs", "eval", "figures", "export", "prediction", "results.json", "results.md"}
+
+
+def _check_out(out: Path) -> None:
+    """Refuse to write into an existing folder that is not a demo folder (the demo replaces its
+    own ``data/`` and ``runs/`` content; a user's files must never be touched)."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"demo output {out} exists and is not a folder")
+    if out.is_dir():
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in _DEMO_ENTRIES)
+        if foreign:
+            raise ValueError(f"demo output folder {out} is not empty and was not written by s2rdepth demo "
+                             f"(found {', '.join(foreign[:5])}); choose another --out")
 
 
 def _cap80(doc: dict[str, Any]) -> dict[str, float]:
