@@ -26,9 +26,12 @@ def test_profiles_cover_every_run_and_quick_is_smaller():
     for prof in PROFILES.values():
         assert set(prof.steps) == {r.id for r in RUNS}
         assert all(n % 32 == 0 for n in prof.network_size)  # S2R needs /16, DA-Monodepth /32
-    full, quick = PROFILES["full"], PROFILES["quick"]
+    full, quick, long = PROFILES["full"], PROFILES["quick"], PROFILES["long"]
     assert sum(quick.steps.values()) < sum(full.steps.values()) / 2
     assert quick.virtual_frames < full.virtual_frames and quick.test_frames < full.test_frames
+    assert all(long.steps[k] > full.steps[k] for k in full.steps)
+    assert (long.virtual_frames, long.test_frames, long.render_size) == (full.virtual_frames, full.test_frames,
+                                                                         full.render_size)  # same data
 
 
 def test_domains_use_disjoint_scene_streams():
@@ -210,10 +213,14 @@ def test_demo_never_writes_into_a_foreign_folder(tmp_path, capsys):
     assert sorted(p.name for p in mine.iterdir()) == ["chapter1.tex"]
 
 
-def test_demo_cli_arguments(capsys):
+def test_demo_cli_arguments(capsys, tmp_path):
     with pytest.raises(SystemExit):
         main(["demo", "--seeds", "0,0"])
     assert "distinct" in capsys.readouterr().err
+    assert main(["demo", "--quick", "--profile", "long", "--out", str(tmp_path / "d")]) == 2
+    assert "--quick contradicts --profile long" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="unknown demo profile 'huge'"):
+        run_demo(tmp_path / "d", profile="huge")
     with pytest.raises(SystemExit):
         main(["demo", "--help"])
     assert "--quick" in capsys.readouterr().out

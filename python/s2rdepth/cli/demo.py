@@ -31,7 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog="Outputs: OUT/results.json, results.md, figures/, export/, prediction/, runs/seed<S>/<run>/config.yaml "
                "(s2rdepth train THAT_FILE --out NEW repeats a row), eval/seed<S>/<run>.json.")
     p.add_argument("--out", default="demo_out", help="output folder (default: demo_out)")
-    p.add_argument("--quick", action="store_true", help="fewer frames and steps (a few minutes on 2 cores)")
+    p.add_argument("--quick", action="store_true", help="fewer frames and steps (a few minutes on 2 cores); "
+                                                        "= --profile quick")
+    p.add_argument("--profile", choices=("full", "quick", "long"), default=None,
+                   help="full (default, ~8 min on 2 cores), quick, or long (4.4x the steps, ~30 min per seed)")
     p.add_argument("--seeds", type=_seeds, default=[0], metavar="S[,S...]",
                    help="training seeds, e.g. 0,1,2 for mean ± std (default: 0)")
     p.add_argument("--data-seed", type=int_at_least(0, "data seed"), default=0, help="scene generator seed (default 0)")
@@ -48,7 +51,10 @@ def run(args: argparse.Namespace) -> int:
     from . import CommandError
 
     try:
-        result = run_demo(args.out, quick=args.quick, seeds=args.seeds, data_seed=args.data_seed, jobs=args.jobs,
+        if args.quick and args.profile not in (None, "quick"):
+            raise ValueError(f"--quick contradicts --profile {args.profile}")
+        result = run_demo(args.out, quick=args.quick, profile=args.profile, seeds=args.seeds,
+                          data_seed=args.data_seed, jobs=args.jobs,
                           threads=args.threads, show=not args.quiet)
     except TrainingFailed as exc:
         print(f"s2rdepth demo: error: {exc}", flush=True)

@@ -291,23 +291,28 @@ def _export_and_predict(out: Path, data: dict[str, Path], ckpt: Path, show: bool
 # ============================================================================ the demo
 def run_demo(out: str | os.PathLike[str] = "demo_out", *, quick: bool = False, seeds: Sequence[int] = (0,),
              data_seed: int = 0, jobs: Optional[int] = None, threads: Optional[int] = None,
-             profile: Optional[DemoProfile] = None, show: bool = True) -> DemoResult:
+             profile: Optional[DemoProfile | str] = None, show: bool = True) -> DemoResult:
     """Run the demo into ``out`` and return the ``results.json`` document.
 
     Args:
         out: output folder (created; data is reused when its manifest matches, runs are retrained).
         quick: the ``quick`` profile (fewer frames and steps) instead of ``full``.
+        profile: a :data:`~s2rdepth.demo.plan.PROFILES` name or an explicit
+            :class:`~s2rdepth.demo.plan.DemoProfile` (overrides ``quick``).
         seeds: training seeds; with several, the table shows mean ± std.
         data_seed: generator seed of the four domains.
         jobs: trainings at once (default: 2 on 2+ cores, else 1).
         threads: torch threads per training (default: cores / jobs, at least 1).
-        profile: explicit sizes and schedules (overrides ``quick``).
         show: progress bars and messages on stderr.
     """
     from .._version import __version__
     from ..eval import paper_rows
 
     t0 = time.perf_counter()
+    if isinstance(profile, str):
+        if profile not in PROFILES:
+            raise ValueError(f"unknown demo profile {profile!r}; choose from {', '.join(PROFILES)}")
+        profile = PROFILES[profile]
     prof = profile or PROFILES["quick" if quick else "full"]
     seeds = [int(s) for s in seeds]
     if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:

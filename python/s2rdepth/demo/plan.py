@@ -97,13 +97,19 @@ _STEPS_FULL = {"s2r_stage1": 200, **{r: 450 for r in ("s2r_baseline", "s2r_ste",
 _STEPS_QUICK = {"s2r_stage1": 60, **{r: 120 for r in ("s2r_baseline", "s2r_ste", "s2r_full", "s2r_edge",
                                                        "da_baseline", "da_seg", "da_full")}}
 
-#: ``full`` (``s2rdepth demo``, about 10 minutes on 2 cores) and ``quick`` (``--quick``).
+_STEPS_LONG = {"s2r_stage1": 400, **{r: 2000 for r in ("s2r_baseline", "s2r_ste", "s2r_full", "s2r_edge",
+                                                        "da_baseline", "da_seg", "da_full")}}
+
+#: ``full`` (``s2rdepth demo``, about 8 minutes on 2 cores), ``quick`` (``--quick``, 2.5 minutes)
+#: and ``long`` (``--profile long``: the same data, 4.4x the steps, about 30 minutes per seed).
 PROFILES: dict[str, DemoProfile] = {
     "full": DemoProfile("full", render_size=(96, 320), network_size=(64, 224), virtual_frames=600,
                         painting_frames=300, target_frames=300, test_frames=100, steps=_STEPS_FULL),
     "quick": DemoProfile("quick", render_size=(96, 320), network_size=(64, 224), virtual_frames=200,
                          painting_frames=100, target_frames=100, test_frames=40, steps=_STEPS_QUICK,
                          figure_images=3),
+    "long": DemoProfile("long", render_size=(96, 320), network_size=(64, 224), virtual_frames=600,
+                        painting_frames=300, target_frames=300, test_frames=100, steps=_STEPS_LONG),
 }
 
 
