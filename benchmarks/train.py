@@ -87,11 +87,17 @@ def main(argv: list[str] | None = None) -> int:
         generate(data["painting"], "painting", n, size=(h, w), seed=2, workers=0)
         generate(data["target"], "real", n, size=(h, w), seed=3, workers=0, n_azimuth=64)
         runs_dir = root / "runs"
-        # prerequisites (stage 1 → stage 2 → stage 3): one step each, so later stages can load them
-        for rid in ("s2r_stage1", "s2r_ste"):
-            if any(by_id[m].after and by_id[m].after[0] == rid for m in wanted) or rid in wanted:
-                _steps_per_s(by_id[rid], dataclasses.replace(profile, steps={**profile.steps, rid: 2}), data,
-                             runs_dir, runs_dir / rid, args.threads, args.device, 2, args.preset)
+        # the earlier stages every measured run loads (stage 1 → stage 2 → stage 3), two steps
+        # each, in stage order, so that the measured runs can start
+        needed: set[str] = set()
+        for rid in wanted:
+            run = by_id[rid]
+            while run.after is not None:
+                needed.add(run.after[0])
+                run = by_id[run.after[0]]
+        for rid in [r.id for r in RUNS if r.id in needed]:
+            _steps_per_s(by_id[rid], dataclasses.replace(profile, steps={**profile.steps, rid: 2}), data,
+                         runs_dir, runs_dir / rid, args.threads, args.device, 2, args.preset)
         for rid in wanted:
             run = by_id[rid]
             fused = _steps_per_s(run, profile, data, runs_dir, root / "bench" / rid, args.threads, args.device,

@@ -125,7 +125,7 @@ def _generate_data(out: Path, profile: DemoProfile, data_seed: int, workers: Opt
         f = folders["test"] / "splits" / f"{sub}_files.txt"
         if f.is_file():
             names += [ln for ln in f.read_text(encoding="utf-8").splitlines() if ln.strip()]
-    (folders["test"] / "splits" / "demo_test_files.txt").write_text("\n".join(sorted(names)) + "\n",
+    _test_split(folders["test"]).write_text("\n".join(sorted(names)) + "\n",
                                                                      encoding="utf-8")
     # virtual_test: the real test tree with each image replaced by the virtual rendering of the
     # same scene (hard links, or copies across file systems)
@@ -178,7 +178,7 @@ def _evaluate(out: Path, data: dict[str, Path], seeds: Sequence[int], show: bool
     from ..eval import KittiEvalSet, ModelRunner, default_protocol, evaluate, load_checkpoint
 
     runs = [r for r in RUNS if r.group is not None]
-    sets = {look: KittiEvalSet(data[key], data[key] / "splits" / "demo_test_files.txt")
+    sets = {look: KittiEvalSet(data[key], _test_split(data[key]))
             for look, key in (("real", "test"), ("virtual", "test_virtual"))}
     protocol = default_protocol("kitti")
     n = len(sets["real"])
@@ -211,14 +211,12 @@ def _evaluate(out: Path, data: dict[str, Path], seeds: Sequence[int], show: bool
 def _figures(out: Path, data: dict[str, Path], seed: int, count: int, show: bool) -> list[str]:
     """``figures/comparison.png`` (every model on ``count`` test images) and the full S2R
     model's panels (structure, attention, error) of the first image."""
-    from ..eval import ModelRunner, load_checkpoint, read_name_list
+    from ..eval import ModelRunner, load_checkpoint
     from ..viz.figures import render_figures
     from .figures import comparison_figure
 
-    names = read_name_list(data["test"] / "splits" / "demo_test_files.txt")
-    step = max(1, len(names) // max(1, count))
-    picks = names[::step][:count]
-    images = [_kitti_image(data["test"], n) for n in picks]
+    images = _test_images(data["test"])
+    images = images[::max(1, len(images) // max(1, count))][:count]
     phase = _Phase("figures", 2, "figure", show)
     runs = [r for r in RUNS if r.group is not None]
     models = {}
@@ -237,9 +235,17 @@ def _figures(out: Path, data: dict[str, Path], seed: int, count: int, show: bool
     return written
 
 
-def _kitti_image(root: Path, name: str) -> Path:
-    drive, frame = name.split()[:2]
-    return root / drive / "image_02" / "data" / f"{int(frame):010d}.png"
+def _test_split(root: Path) -> Path:
+    """The demo's split file of a test tree: every frame, sorted."""
+    return root / "splits" / "demo_test_files.txt"
+
+
+def _test_images(root: Path) -> list[Path]:
+    """Image files of the test split of ``root``, in split order."""
+    from ..data.kitti import kitti_image_path, parse_split_line
+    from ..eval import read_name_list
+
+    return [kitti_image_path(root, parse_split_line(n)) for n in read_name_list(_test_split(root))]
 
 
 def _export_and_predict(out: Path, data: dict[str, Path], ckpt: Path, show: bool) -> dict[str, Any]:
@@ -247,7 +253,6 @@ def _export_and_predict(out: Path, data: dict[str, Path], ckpt: Path, show: bool
     when onnxruntime is missing), compared with the checkpoint's own prediction."""
     from ..deploy import export, predict
     from ..deploy.colormap import save_color_png, save_depth_png
-    from ..eval import read_name_list
 
     phase = _Phase("export", 3, "step", show)
     exp_dir = out / "export"
@@ -261,7 +266,7 @@ def _export_and_predict(out: Path, data: dict[str, Path], ckpt: Path, show: bool
         info["onnx"] = None
         info["onnx_skipped"] = str(exc)
     phase.set(2)
-    image = _kitti_image(data["test"], read_name_list(data["test"] / "splits" / "demo_test_files.txt")[0])
+    image = _test_images(data["test"])[0]
     artifact = info["torchscript"]
     if info["onnx"] is not None:
         try:

@@ -142,6 +142,10 @@ class _Worker:
         self.stderr.close()
 
 
+def _failure(task: TrainTask, detail: str) -> TrainingFailed:
+    return TrainingFailed(f"training run {task.key!r} ({task.config}, folder {task.out}) failed: {detail}")
+
+
 def _chain_cost(tasks: dict[str, TrainTask]) -> dict[str, float]:
     """Cost of each task plus everything that waits on it (the longest dependent chain)."""
     children: dict[str, list[str]] = {k: [] for k in tasks}
@@ -189,8 +193,7 @@ def train_all(tasks: Sequence[TrainTask], jobs: int = 1,
             state.running.discard(key)
             state.steps[key] = by_key[key].steps
         elif kind == "error":
-            raise TrainingFailed(f"training run {key!r} ({by_key[key].config}, folder {by_key[key].out}) "
-                                 f"failed:\n{payload}")
+            raise _failure(by_key[key], f"\n{payload}")
         if progress is not None:
             progress(dict(state.steps), set(state.running))
 
@@ -203,8 +206,7 @@ def train_all(tasks: Sequence[TrainTask], jobs: int = 1,
             except TrainingFailed:
                 raise
             except Exception as exc:
-                raise TrainingFailed(f"training run {task.key!r} ({task.config}, folder {task.out}) failed: "
-                                     f"{type(exc).__name__}: {exc}") from exc
+                raise _failure(task, f"{type(exc).__name__}: {exc}") from exc
         return state.done
 
     log_dir = Path(tempfile.mkdtemp(prefix="s2rdepth-demo-workers-"))
@@ -224,8 +226,7 @@ def train_all(tasks: Sequence[TrainTask], jobs: int = 1,
                 running = [k for k in state.running if assigned[k] == event[1]]
                 if running:
                     tail = workers[event[1]].log.read_text(encoding="utf-8", errors="replace")[-3000:]
-                    raise TrainingFailed(f"the process training {running[0]!r} ({by_key[running[0]].config}) "
-                                         f"exited with status {event[2]}:\n{tail}")
+                    raise _failure(by_key[running[0]], f"its process exited with status {event[2]}:\n{tail}")
                 continue
             handle(event)
         ok = True
